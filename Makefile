@@ -1,0 +1,72 @@
+# Two commands on a fresh machine: `make lab` and `make test`.
+# Each creates .venv if missing and (re)installs only when pyproject.toml changed:
+# the stamp file's name carries a hash of pyproject.toml.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
+TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
+# Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
+PYTEST_ARGS ?= -n 2 --dist loadfile
+CHAPTERS  := $(wildcard chapters/*.ipynb)
+EXERCISES := $(wildcard exercises/*.ipynb)
+SOLUTIONS := $(wildcard solutions/*.ipynb)
+
+.PHONY: lab test unit notebooks lint format bench clean help
+
+help:
+	@echo "make lab        install the course into .venv and open JupyterLab"
+	@echo "make test       install the test extras and run lint, unit tests and every notebook"
+	@echo "make unit       unit tests only (fast)"
+	@echo "make notebooks  re-execute chapters/ in place (commit the outputs)"
+	@echo "make lint       ruff over the library, tests, tools and notebooks"
+	@echo "make bench      run the benchmarks (PyTorch CPU compared when installed)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(COURSE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[course]"
+	rm -f $(VENV)/.installed-course-*
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-*
+	touch $@ $(COURSE_STAMP)
+
+lab: $(COURSE_STAMP)
+	$(BIN)/jupyter lab --notebook-dir=. $(firstword $(CHAPTERS))
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check nnlib tests tools benchmarks chapters solutions exercises
+
+# Unit tests, then every notebook that exists: chapters and exercises under nbval-lax
+# (cells marked NBVAL_CHECK_OUTPUT are compared), solutions with NNLIB_STRICT=1 so a
+# failing check raises.
+test: $(TEST_STAMP) lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval tests
+ifneq ($(strip $(CHAPTERS) $(EXERCISES)),)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(CHAPTERS) $(EXERCISES)
+endif
+ifneq ($(strip $(SOLUTIONS)),)
+	NNLIB_STRICT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(SOLUTIONS)
+endif
+
+unit: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval tests
+
+notebooks: $(TEST_STAMP)
+	$(BIN)/python tools/run_notebooks.py chapters
+
+format: $(TEST_STAMP)
+	$(BIN)/ruff check --fix nnlib tests tools benchmarks
+
+bench: $(COURSE_STAMP)
+	$(BIN)/python benchmarks/bench_mlp.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,161 @@
+"""Losses: ``loss = L.forward(pred, target)`` returns a float, ``L.backward()`` returns
+dloss/dpred. ``MSELoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` average over all elements
+(as PyTorch); ``CrossEntropyLoss`` averages over the batch. Derived in
+chapters/04_losses.ipynb and chapters/05_softmax_cross_entropy.ipynb.
+
+Shapes are never broadcast: a (N, 1) prediction against a (N,) target is the classic
+silent bug (it compares every pair and averages N^2 numbers), so it raises instead.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import functional as F
+from ._validation import ShapeError, check_array, check_choice, check_finite, shape_str
+
+__all__ = ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "get"]
+
+
+class Loss:
+    """Base class: subclasses implement ``_compute(pred, target) -> (loss, dpred)``."""
+
+    def __init__(self):
+        self._dpred = None
+
+    def forward(self, pred, target) -> float:
+        name = type(self).__name__
+        check_array(name, pred, name="predictions")
+        check_array(name, target, name="targets")
+        if not np.issubdtype(pred.dtype, np.floating):
+            raise TypeError(f"{name} expected float predictions, got {pred.dtype}. The model "
+                            f"output should be float; convert with pred.astype(np.float32).")
+        self._check_target(pred, target)
+        loss, dpred = self._compute(pred, target)
+        if not np.isfinite(loss):
+            check_finite(name, pred, name="predictions")
+            raise FloatingPointError(f"{name} overflowed to {loss}: the predictions are too "
+                                     f"large (max |pred| = {np.abs(pred).max():.3g}).")
+        self._dpred = dpred.astype(pred.dtype, copy=False)
+        return loss
+
+    __call__ = forward
+
+    def backward(self):
+        """dloss/dpred, same shape and dtype as the last ``pred``."""
+        if self._dpred is None:
+            raise RuntimeError(f"{type(self).__name__}.backward was called before forward. "
+                               f"Call loss.forward(pred, target) first.")
+        return self._dpred
+
+    def _check_target(self, pred, target):
+        name = type(self).__name__
+        if pred.shape != target.shape:
+            fix = (" Try target.reshape(-1, 1)." if pred.ndim == 2 and pred.shape[1] == 1
+                   and target.shape == pred.shape[:1] else "")
+            raise ShapeError(f"{name} needs predictions and targets of the same shape, got "
+                             f"predictions {shape_str(pred.shape)} and targets "
+                             f"{shape_str(target.shape)} (nothing is broadcast).{fix}")
+        check_finite(name, target, name="targets")
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class MSELoss(Loss):
+    """mean((pred - target)^2) over all elements; dpred = 2 (pred - target) / size."""
+
+    def _compute(self, pred, target):
+        return F.mse(pred, target)
+
+
+def _check_unit_interval(owner, a, what, fix):
+    lo, hi = float(a.min()), float(a.max())
+    if lo < 0 or hi > 1:
+        raise ValueError(f"{owner} takes {what} in [0, 1], got values in [{lo:.3g}, {hi:.3g}]. "
+                         f"{fix}")
+
+
+class BCELoss(Loss):
+    """Binary cross-entropy on probabilities p in [0, 1]; mean over all elements.
+    p is clipped away from 0 and 1 so the loss stays finite. Prefer ``BCEWithLogitsLoss``
+    on raw scores: it is exact where the sigmoid saturates."""
+
+    def _check_target(self, pred, target):
+        super()._check_target(pred, target)
+        _check_unit_interval("BCELoss", target, "targets", "Labels must be 0/1 (or soft).")
+        if not np.isnan(pred).any():
+            _check_unit_interval("BCELoss", pred, "probabilities",
+                                 "Add a Sigmoid layer, or use BCEWithLogitsLoss on raw scores.")
+
+    def _compute(self, pred, target):
+        return F.binary_cross_entropy(pred, target)
+
+
+class BCEWithLogitsLoss(Loss):
+    """Binary cross-entropy on logits z (sigmoid fused in); mean over all elements.
+    dz = (sigmoid(z) - y) / size. Exact and finite for any finite z."""
+
+    def _check_target(self, pred, target):
+        super()._check_target(pred, target)
+        _check_unit_interval("BCEWithLogitsLoss", target, "targets",
+                             "Labels must be 0/1 (or soft).")
+
+    def _compute(self, pred, target):
+        return F.binary_cross_entropy_with_logits(pred, target)
+
+
+class CrossEntropyLoss(Loss):
+    """Softmax cross-entropy on logits ``(N, C)``; mean over the batch.
+
+    Targets are integer class labels ``(N,)`` in [0, C) or probability rows ``(N, C)``
+    (one-hot or soft). The softmax is fused in, so dlogits = (p - y) / N, derived in
+    chapters/05_softmax_cross_entropy.ipynb. Do not put a Softmax layer before it.
+    """
+
+    def _check_target(self, pred, target):
+        name = "CrossEntropyLoss"
+        if pred.ndim != 2:
+            raise ShapeError(f"{name} expected logits (N, C), got {shape_str(pred.shape)}. "
+                             f"The last layer should output one score per class.")
+        n, c = pred.shape
+        if target.ndim == 2:
+            super()._check_target(pred, target)
+            if not np.issubdtype(target.dtype, np.floating):
+                target = target.astype(pred.dtype)
+            _check_unit_interval(name, target, "one-hot/probability targets",
+                                 "Rows must be probability vectors.")
+            return
+        if target.shape != (n,):
+            raise ShapeError(f"{name} expected integer labels of shape ({n},) or one-hot "
+                             f"targets ({n}, {c}), got {shape_str(target.shape)}.")
+        if not np.issubdtype(target.dtype, np.integer):
+            whole = (np.issubdtype(target.dtype, np.floating)
+                     and np.all(np.isfinite(target)) and np.all(target == np.round(target)))
+            fix = (" They are whole numbers: pass y.astype(np.int64)." if whole else
+                   " Class labels must be integers 0 .. C-1.")
+            raise TypeError(f"{name} expected integer class labels, got {target.dtype} labels."
+                            f"{fix}")
+        lo, hi = int(target.min()), int(target.max())
+        if lo < 0 or hi >= c:
+            raise ValueError(f"{name} got labels in [{lo}, {hi}] but the logits have {c} "
+                             f"classes, so labels must be in [0, {c - 1}]. Give the last layer "
+                             f"{hi + 1} outputs, or relabel the classes to 0 .. {c - 1}.")
+
+    def _compute(self, pred, target):
+        if target.ndim == 2 and target.dtype != pred.dtype:
+            target = target.astype(pred.dtype)
+        return F.cross_entropy(pred, target)
+
+
+_BY_NAME = {"mse": MSELoss, "bce": BCELoss, "bce_with_logits": BCEWithLogitsLoss,
+            "cross_entropy": CrossEntropyLoss}
+
+
+def get(loss):
+    """A loss instance from a name (``"cross_entropy"``, ``"mse"``, ...) or as it is."""
+    if isinstance(loss, Loss):
+        return loss
+    if isinstance(loss, type) and issubclass(loss, Loss):
+        return loss()
+    return _BY_NAME[check_choice("fit", "loss", loss, tuple(_BY_NAME))]()
