@@ -9,7 +9,7 @@ The core imports only NumPy and SciPy. ``nnlib.viz`` (matplotlib, ipywidgets) an
 progress bar (tqdm) come with the ``course`` extra and are imported only when used.
 """
 
-from . import functional, gradcheck, init, losses, optim
+from . import data, functional, gradcheck, init, losses, optim
 from ._validation import ShapeError
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
 from .core import Layer, Parameter
@@ -34,7 +34,7 @@ from .optim import SGD, Adam, Optimizer, RMSProp
 __version__ = "0.1.0"
 
 __all__ = [
-    "functional", "gradcheck", "init", "losses", "optim",
+    "data", "functional", "gradcheck", "init", "losses", "optim",
     "ShapeError", "Parameter", "Layer", "Container",
     "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
     "Flatten", "Dropout", "Residual",

@@ -155,6 +155,13 @@ def check_finite(owner, x, *, name="input"):
         )
 
 
+# Names learners bring from other libraries, mapped to ours.
+_SYNONYMS = {"learning_rate": "lr", "units": "out_features", "rate": "p",
+             "n_epochs": "epochs", "num_epochs": "epochs", "validation_split": "validation_data",
+             "beta_1": "beta1", "beta_2": "beta2", "epsilon": "eps", "decay": "weight_decay",
+             "input_dim": "in_features", "output_dim": "out_features"}
+
+
 def reject_unknown_kwargs(func):
     """Decorator: an unknown keyword argument raises a TypeError that lists the valid ones
     and suggests the nearest, instead of Python's bare "unexpected keyword argument"."""
@@ -170,7 +177,8 @@ def reject_unknown_kwargs(func):
             if unknown:
                 owner = func.__qualname__.replace(".__init__", "")
                 bad = unknown[0]
-                close = difflib.get_close_matches(bad, valid, n=1)
+                close = ([_SYNONYMS[bad]] if _SYNONYMS.get(bad) in valid
+                         else difflib.get_close_matches(bad, valid, n=1))
                 hint = f" Did you mean {close[0]!r}?" if close else ""
                 raise TypeError(
                     f"{owner} got an unexpected keyword argument {bad!r}.{hint} "

@@ -70,6 +70,12 @@ class History(Callback):
     def __getitem__(self, key):
         return self.history[key]
 
+    def __contains__(self, key):
+        return key in self.history
+
+    def __iter__(self):
+        return iter(self.history)
+
     def keys(self):
         return self.history.keys()
 

@@ -111,19 +111,19 @@ class Sequential(Container):
         if len(x) != len(y):
             raise ShapeError(f"fit got {len(x)} inputs but {len(y)} targets; they must have "
                              f"the same first dimension (rows are samples).")
+        val = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("validation_data must be a pair (x_val, y_val).")
-            x_val = self._as_data(validation_data[0], "validation inputs")
-            y_val = self._as_data(validation_data[1], "validation targets", labels=True)
+            val = (self._as_data(validation_data[0], "validation inputs"),
+                   self._as_data(validation_data[1], "validation targets", labels=True))
 
-        n = len(x)
-        num_batches = -(-n // batch_size)
+        num_batches = -(-len(x) // batch_size)
         rng = np.random.default_rng(seed)
         history = History()
         cbs = [history, *callbacks] + ([ProgressBar()] if verbose else [])
         metrics = ["loss"] + (["accuracy"] if isinstance(loss, _CLASSIFICATION) else [])
-        if validation_data is not None:
+        if val is not None:
             metrics += [f"val_{m}" for m in metrics]
         self.stop_training = False
         for cb in cbs:
@@ -133,6 +133,19 @@ class Sequential(Container):
             cb.on_train_begin({"metrics": metrics, "epochs": epochs, "num_batches": num_batches})
 
         self.train()
+        # Overflow and NaN are not warned about batch by batch: a non-finite loss stops
+        # training below with an explanation instead.
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._train_epochs(x, y, loss, optimizer, epochs, batch_size, shuffle, rng,
+                               val, metrics, cbs)
+        for cb in cbs:
+            cb.on_train_end({})
+        return history
+
+    def _train_epochs(self, x, y, loss, optimizer, epochs, batch_size, shuffle, rng, val,
+                      metrics, cbs):
+        n = len(x)
+        num_batches = -(-n // batch_size)
         for epoch in range(epochs):
             for cb in cbs:
                 cb.on_epoch_begin(epoch)
@@ -155,16 +168,13 @@ class Sequential(Container):
             logs = {"loss": total_loss / n}
             if "accuracy" in metrics:
                 logs["accuracy"] = total_correct / n
-            if validation_data is not None:
-                val = self.evaluate(x_val, y_val, loss=loss)
-                logs.update({f"val_{k}": v for k, v in val.items()})
+            if val is not None:
+                scores = self.evaluate(*val, loss=loss)
+                logs.update({f"val_{k}": v for k, v in scores.items()})
             for cb in cbs:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
-        for cb in cbs:
-            cb.on_train_end({})
-        return history
 
     def _check_optimizer(self, optimizer):
         if not isinstance(optimizer, Optimizer):

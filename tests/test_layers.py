@@ -1,0 +1,144 @@
+"""Every layer: float64 gradient check of dx and each parameter (rel error < 1e-6),
+dtype kept, arguments never mutated, gradients accumulated, naive references agree."""
+
+import numpy as np
+import pytest
+from helpers import away_from_zero
+
+import nnlib as nl
+
+
+def make_layers():
+    return {
+        "Dense": (lambda: nl.Dense(3, 5, rng=0), (4, 3)),
+        "Dense he_normal": (lambda: nl.Dense(6, 2, init="he_normal", rng=1), (7, 6)),
+        "ReLU": (nl.ReLU, (4, 5)),
+        "LeakyReLU": (lambda: nl.LeakyReLU(0.2), (4, 5)),
+        "ELU": (lambda: nl.ELU(0.7), (4, 5)),
+        "Sigmoid": (nl.Sigmoid, (4, 5)),
+        "Tanh": (nl.Tanh, (4, 5)),
+        "Softmax": (nl.Softmax, (4, 5)),
+        "Flatten": (nl.Flatten, (2, 3, 2, 2)),
+        "Dropout eval": (lambda: nl.Dropout(0.5, rng=0).eval(), (3, 4)),
+        "Residual": (lambda: nl.Residual(nl.Dense(4, 4, rng=2), nl.Tanh(), nl.Dense(4, 4, rng=3)),
+                     (5, 4)),
+        "Sequential": (lambda: nl.Sequential(nl.Dense(3, 6, rng=4), nl.ReLU(),
+                                             nl.Dense(6, 2, rng=5), nl.Softmax()), (5, 3)),
+    }
+
+
+LAYERS = make_layers()
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_gradient_check_float64(name, rng):
+    factory, shape = LAYERS[name]
+    layer = factory()
+    report = nl.check_layer(layer, away_from_zero(rng, shape))
+    assert set(report.errors) == {"x", *layer.parameters()}
+    assert report.passed, str(report)
+    assert max(err for err, _ in report.errors.values()) < 1e-6
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_float32_in_float32_out_and_nothing_mutated(name, rng):
+    factory, shape = LAYERS[name]
+    layer = factory()
+    x = rng.standard_normal(shape).astype(np.float32)
+    x_before = x.copy()
+    y = layer.forward(x)
+    dout = rng.standard_normal(y.shape).astype(np.float32)
+    dout_before = dout.copy()
+    dx = layer.backward(dout)
+    assert y.dtype == np.float32 and dx.dtype == np.float32
+    assert dx.shape == x.shape
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(dout, dout_before)
+    for p in layer.parameters().values():
+        assert p.data.dtype == np.float32 and p.grad.dtype == np.float32
+
+
+def test_dense_matches_definition_and_accumulates(rng):
+    layer = nl.Dense(3, 2, dtype=np.float64, rng=0)
+    x = rng.standard_normal((4, 3))
+    np.testing.assert_allclose(layer.forward(x), x @ layer.W.data + layer.b.data)
+    dout = rng.standard_normal((4, 2))
+    layer.backward(dout)
+    np.testing.assert_allclose(layer.W.grad, x.T @ dout)
+    np.testing.assert_allclose(layer.b.grad, dout.sum(0))
+    layer.backward(dout)  # backward accumulates
+    np.testing.assert_allclose(layer.W.grad, 2 * x.T @ dout)
+    layer.zero_grad()
+    assert not layer.W.grad.any() and not layer.b.grad.any()
+
+
+def test_dense_parameter_shapes_and_names():
+    layer = nl.Dense(784, 10)
+    assert layer.W.shape == (784, 10) and layer.b.shape == (10,)
+    assert set(layer.parameters()) == {"W", "b"}
+    assert layer.W.dtype == np.float32
+    assert nl.Dense(2, 3, dtype=np.float64).W.dtype == np.float64
+
+
+def test_container_parameter_names():
+    model = nl.Sequential(nl.Dense(2, 3), nl.ReLU(), nl.Residual(nl.Dense(3, 3)), nl.Dense(3, 1))
+    assert list(model.parameters()) == ["0.W", "0.b", "2.0.W", "2.0.b", "3.W", "3.b"]
+
+
+def test_dropout_statistics_and_modes(rng):
+    p = 0.3
+    layer = nl.Dropout(p, rng=np.random.default_rng(0))
+    x = np.ones((200, 500), dtype=np.float32)
+    y = layer.forward(x)
+    kept = y != 0
+    assert abs(kept.mean() - (1 - p)) < 0.01          # ~70% kept
+    np.testing.assert_allclose(y[kept], 1 / (1 - p), rtol=1e-6)  # inverted scaling
+    assert abs(y.mean() - 1) < 0.01                   # expectation preserved
+    dout = rng.standard_normal(x.shape).astype(np.float32)
+    np.testing.assert_array_equal(layer.backward(dout), dout * y)  # same mask backward
+    layer.eval()
+    np.testing.assert_array_equal(layer.forward(x), x)
+    np.testing.assert_array_equal(layer.backward(dout), dout)
+
+
+def test_dropout_is_seeded():
+    x = np.ones((10, 10), dtype=np.float32)
+    a = nl.Dropout(0.5, rng=7).forward(x)
+    b = nl.Dropout(0.5, rng=7).forward(x)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_residual_is_x_plus_f(rng):
+    inner = nl.Dense(4, 4, rng=0, dtype=np.float64)
+    block = nl.Residual(inner)
+    x = rng.standard_normal((3, 4))
+    np.testing.assert_allclose(block.forward(x), x + x @ inner.W.data + inner.b.data)
+
+
+def test_flatten_round_trip(rng):
+    x = rng.standard_normal((2, 3, 4, 5)).astype(np.float32)
+    layer = nl.Flatten()
+    assert layer.forward(x).shape == (2, 60)
+    assert layer.backward(np.ones((2, 60), np.float32)).shape == x.shape
+
+
+def test_check_layer_catches_a_wrong_backward(rng):
+    class BadDense(nl.Dense):
+        def backward(self, dout):
+            self.W.grad += self._x.T @ dout
+            self.b.grad += dout.mean(axis=0)      # bug: mean instead of sum
+            return dout @ self.W.data.T
+
+    report = nl.check_layer(BadDense(3, 2, rng=0), rng.standard_normal((4, 3)))
+    assert not report.passed
+    assert report.worst[0] == "b"
+    assert "BAD" in str(report)
+
+
+def test_check_layer_leaves_the_layer_untouched(rng):
+    layer = nl.Dense(3, 2, rng=0)
+    before = layer.W.data.copy()
+    nl.check_layer(layer, rng.standard_normal((4, 3)))
+    assert layer.W.dtype == np.float32
+    np.testing.assert_array_equal(layer.W.data, before)
+    assert not layer.W.grad.any()
