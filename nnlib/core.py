@@ -89,6 +89,12 @@ class Layer:
     def backward(self, dout):
         raise NotImplementedError(f"{type(self).__name__} does not implement backward")
 
+    def backward_params(self, dout):
+        """Accumulate the parameter gradients only, when nobody needs dx (the first
+        trainable layer during ``fit``). Layers whose dx costs a GEMM override this to
+        skip it; the default runs ``backward`` and drops dx."""
+        self.backward(dout)
+
     def __call__(self, x):
         return self.forward(x)
 

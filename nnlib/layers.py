@@ -53,7 +53,9 @@ class Dense(Layer):
         if x.shape[1] != self.in_features:
             self._shape_error(x)
         self._x = x
-        return x @ self.W.data + self.b.data  # (N, out)
+        out = x @ self.W.data  # (N, out)
+        out += self.b.data
+        return out
 
     def _shape_error(self, x):
         got = x.shape[1]
@@ -73,10 +75,13 @@ class Dense(Layer):
         super()._check_input(x, ndim=ndim, expected=expected)
 
     def backward(self, dout):
+        self.backward_params(dout)
+        return dout @ self.W.data.T       # (N, out) @ (out, in) -> (N, in)
+
+    def backward_params(self, dout):
         self._require_forward()
         self.W.grad += self._x.T @ dout   # (in, N) @ (N, out) -> (in, out)
         self.b.grad += dout.sum(axis=0)   # (out,)
-        return dout @ self.W.data.T       # (N, out) @ (out, in) -> (N, in)
 
     def parameters(self):
         return {"W": self.W, "b": self.b}
@@ -324,10 +329,22 @@ class Container(Layer):
             x = out
         return x
 
-    def _backward_chain(self, dout):
-        for layer in reversed(self.layers):
+    def _backward_chain(self, dout, input_grad=True):
+        """Backward through every layer in reverse. With ``input_grad=False`` nothing
+        below the first trainable layer runs, and that layer skips its dx: returns None."""
+        stop = 0 if input_grad else self._first_trainable()
+        for layer in reversed(self.layers[stop + 1:]):
             dout = layer.backward(dout)
-        return dout
+        if stop == len(self.layers):
+            return None
+        if input_grad:
+            return self.layers[0].backward(dout)
+        self.layers[stop].backward_params(dout)
+        return None
+
+    def _first_trainable(self):
+        return next((i for i, layer in enumerate(self.layers) if layer.parameters()),
+                    len(self.layers))
 
     def output_shape(self, input_shape):
         for layer in self.layers:

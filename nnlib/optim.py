@@ -87,7 +87,7 @@ class SGD(Optimizer):
 
     def _update(self, key, p, g):
         if not self.momentum:
-            p.data -= self.lr * g
+            p.data -= np.multiply(g, self.lr, out=self._scratch[key])
             return
         v = self.velocity[key]
         v *= self.momentum

@@ -182,3 +182,16 @@ def test_train_eval_modes_propagate():
     x = np.ones((3, 2), np.float32)
     model.predict(x)
     assert model.training  # predict restores the mode it found
+
+
+def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng):
+    model = nl.Sequential(nl.Flatten(), nl.Dense(6, 5, rng=0), nl.ReLU(), nl.Dense(5, 2, rng=1))
+    x = rng.standard_normal((4, 2, 3)).astype(np.float32)
+    dout = rng.standard_normal((4, 2)).astype(np.float32)
+    model.forward(x)
+    assert model.backward(dout).shape == x.shape
+    full = {k: p.grad.copy() for k, p in model.parameters().items()}
+    model.zero_grad()
+    assert model.backward(dout, input_grad=False) is None
+    for k, p in model.parameters().items():
+        np.testing.assert_array_equal(p.grad, full[k])

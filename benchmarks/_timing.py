@@ -1,0 +1,80 @@
+"""Timing helpers shared by the benchmarks: thread pinning, alternating blocks, medians.
+
+Import this module BEFORE NumPy: it sets the BLAS/OpenMP thread count from ``--threads``.
+Absolute times drift by up to 50% between runs on shared machines; ratios hold within
+about 10%, so the benchmarks report ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import time
+
+
+def parse_threads(description):
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="BLAS/OpenMP threads for every library (default 1)")
+    parser.add_argument("--repeats", type=int, default=7, help="alternating blocks")
+    parser.add_argument("--quick", action="store_true", help="fewer iterations (smoke test)")
+    args = parser.parse_args()
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(args.threads)
+    return args
+
+
+def load_torch(threads):
+    """PyTorch when importable (never a dependency), pinned to ``threads``; else None."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(threads)
+    return torch
+
+
+def time_block(fn, iterations):
+    """Seconds per call of ``fn`` over one block of ``iterations`` calls."""
+    fn()  # warm-up: first-call allocations and lazy initialisation
+    start = time.perf_counter()
+    for _ in range(iterations):
+        fn()
+    return (time.perf_counter() - start) / iterations
+
+
+def compare(candidates, iterations, repeats):
+    """Median seconds per call for each candidate, timed in alternating blocks with a
+    short pause between libraries (spinning BLAS threads slow the next one)."""
+    samples = {name: [] for name in candidates}
+    for _ in range(repeats):
+        for name, fn in candidates.items():
+            time.sleep(0.2)
+            samples[name].append(time_block(fn, iterations))
+    return {name: statistics.median(s) for name, s in samples.items()}
+
+
+def machine_line(threads):
+    import numpy as np
+
+    blas = "unknown BLAS"
+    try:
+        from threadpoolctl import threadpool_info
+
+        info = next((i for i in threadpool_info() if i["user_api"] == "blas"), None)
+        if info:
+            blas = f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
+    except ImportError:
+        pass
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+            f"NumPy {np.__version__} with {blas}, {threads} thread(s)")
+
+
+def report(title, medians, baseline, threads):
+    print(f"\n{title}\n  {machine_line(threads)}")
+    for name, seconds in medians.items():
+        ratio = seconds / medians[baseline] if baseline in medians else float("nan")
+        print(f"  {name:<28} {seconds * 1e3:9.3f} ms   {ratio:5.2f}x {baseline}")
