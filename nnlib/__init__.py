@@ -9,9 +9,10 @@ The core imports only NumPy and SciPy. ``nnlib.viz`` (matplotlib, ipywidgets) an
 progress bar (tqdm) come with the ``course`` extra and are imported only when used.
 """
 
-from . import data, functional, gradcheck, init, losses, optim
+from . import convolution, data, functional, gradcheck, init, losses, optim, pooling
 from ._validation import ShapeError
 from .callbacks import Callback, EarlyStopping, History, ProgressBar
+from .conv import AvgPool2D, Conv2D, MaxPool2D
 from .core import Layer, Parameter
 from .gradcheck import check_layer, numerical_gradient, rel_error
 from .layers import (
@@ -29,17 +30,19 @@ from .layers import (
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
 from .model import Sequential
-from .optim import SGD, Adam, Optimizer, RMSProp
+from .optim import SGD, Adam, Optimizer, RMSProp, clip_grad_norm
+from .recurrent import LSTM, RNN, LastTimeStep
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "functional", "gradcheck", "init", "losses", "optim",
+    "convolution", "data", "functional", "gradcheck", "init", "losses", "optim", "pooling",
     "ShapeError", "Parameter", "Layer", "Container",
     "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
-    "Flatten", "Dropout", "Residual",
+    "Flatten", "Dropout", "Residual", "Conv2D", "MaxPool2D", "AvgPool2D",
+    "RNN", "LSTM", "LastTimeStep",
     "Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
-    "Optimizer", "SGD", "RMSProp", "Adam",
+    "Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm",
     "Sequential", "Callback", "History", "EarlyStopping", "ProgressBar",
     "numerical_gradient", "rel_error", "check_layer",
 ]

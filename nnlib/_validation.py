@@ -175,7 +175,8 @@ def reject_unknown_kwargs(func):
         if not accepts_var_kw:
             unknown = [k for k in kwargs if k not in sig.parameters]
             if unknown:
-                owner = func.__qualname__.replace(".__init__", "")
+                owner = (type(args[0]).__name__ if func.__name__ == "__init__"
+                         else func.__qualname__)
                 bad = unknown[0]
                 close = ([_SYNONYMS[bad]] if _SYNONYMS.get(bad) in valid
                          else difflib.get_close_matches(bad, valid, n=1))

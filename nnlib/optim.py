@@ -20,7 +20,35 @@ import numpy as np
 from ._validation import check_float, reject_unknown_kwargs
 from .core import Parameter
 
-__all__ = ["Optimizer", "SGD", "RMSProp", "Adam"]
+__all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm"]
+
+
+def clip_grad_norm(parameters, max_norm):
+    """Rescale all gradients together so their global L2 norm is at most ``max_norm``.
+
+    The direction of the update is kept; only its length is capped. The standard cure
+    for exploding gradients in recurrent networks (chapters/11_residual_recurrent.ipynb).
+
+    Parameters
+    ----------
+    parameters : dict[str, Parameter] (``model.parameters()``) or iterable of Parameter
+    max_norm : float > 0
+
+    Returns
+    -------
+    float, the global norm *before* clipping
+    """
+    max_norm = check_float("clip_grad_norm", "max_norm", max_norm, low=0, low_open=True)
+    params = list(parameters.values() if isinstance(parameters, dict) else parameters)
+    total = math.sqrt(sum(float(np.vdot(p.grad, p.grad)) for p in params))
+    if not math.isfinite(total):
+        raise FloatingPointError(f"clip_grad_norm found a gradient norm of {total}: a NaN or "
+                                 f"inf gradient cannot be clipped. Lower the learning rate.")
+    if total > max_norm:
+        scale = max_norm / (total + 1e-6)
+        for p in params:
+            p.grad *= scale
+    return total
 
 
 class Optimizer:

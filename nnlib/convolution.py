@@ -1,0 +1,238 @@
+"""Convolution kernels: single 2-D arrays in every mode, a naive batched reference and
+the fast im2col path. Derived in chapters/09_convolution.ipynb.
+
+Conventions. "Convolution" layers compute a cross-correlation, as PyTorch and
+``scipy.signal.correlate2d`` do: out[i, j] = sum_{di, dj} x[i + di, j + dj] w[di, dj].
+A true convolution flips the kernel first. Output size along one axis::
+
+    H_out = floor((H + pad_top + pad_bottom - kh) / stride) + 1
+
+Padding modes: "valid" (none), "full" (k - 1 on each side), "same" (output size
+ceil(H / stride); for stride 1 that is pad k - 1 in total, the extra row/column of an
+even kernel at the bottom/right, as SciPy and PyTorch), or an int on every side.
+
+Fast-path layout. Images are copied once into a zero-padded workspace laid out
+channel-first ``(C, N, Hp, Wp)``; im2col then fills ``cols`` of shape
+``(C, kh, kw, N, H_out, W_out)`` with kh * kw strided slice copies, so that one GEMM
+``W.reshape(F, -1) @ cols.reshape(C kh kw, -1)`` gives every output at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = [
+    "output_size", "pad_amounts", "correlate2d", "convolve2d", "conv2d_naive",
+    "im2col", "col2im", "conv2d_forward", "conv2d_backward",
+]
+
+MODES = ("valid", "same", "full")
+
+
+def output_size(n, k, stride=1, pad=0):
+    """floor((n + 2 pad - k) / stride) + 1 for a symmetric integer ``pad``."""
+    return (n + 2 * pad - k) // stride + 1
+
+
+def pad_amounts(n, k, stride, padding):
+    """(before, after) zero padding along an axis of length ``n`` for kernel ``k``."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "full":
+        return k - 1, k - 1
+    if padding == "same":
+        out = -(-n // stride)
+        total = max((out - 1) * stride + k - n, 0)
+        return total // 2, total - total // 2
+    return padding, padding
+
+
+# ------------------------------------------------------------- single 2-D arrays (SciPy)
+
+def correlate2d(image, kernel, mode="full"):
+    """2-D cross-correlation, equal to ``scipy.signal.correlate2d(image, kernel, mode)``.
+
+    Parameters
+    ----------
+    image : ndarray of shape (H, W)
+    kernel : ndarray of shape (kh, kw), no larger than the image
+    mode : "full" (H + kh - 1, W + kw - 1), "same" (H, W) or "valid" (H - kh + 1, W - kw + 1)
+
+    'same' is the centre crop of 'full' starting at (kh // 2, kw // 2), as SciPy.
+    """
+    kh, kw = kernel.shape
+    padded = np.pad(image, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
+    windows = sliding_window_view(padded, (kh, kw))        # (H + kh - 1, W + kw - 1, kh, kw)
+    full = np.einsum("ijkl,kl->ij", windows, kernel, optimize=True)
+    return _crop(full, image.shape, kernel.shape, mode, (kh // 2, kw // 2))
+
+
+def convolve2d(image, kernel, mode="full"):
+    """2-D convolution, equal to ``scipy.signal.convolve2d(image, kernel, mode)``: the
+    correlation with the kernel flipped in both axes. Its 'same' crop starts at
+    ((kh - 1) // 2, (kw - 1) // 2), so for even kernels it is *not* ``correlate2d`` with a
+    flipped kernel in 'same' mode."""
+    kh, kw = kernel.shape
+    full = correlate2d(image, kernel[::-1, ::-1], "full")
+    return _crop(full, image.shape, kernel.shape, mode, ((kh - 1) // 2, (kw - 1) // 2))
+
+
+def _crop(full, image_shape, kernel_shape, mode, same_start):
+    (h, w), (kh, kw) = image_shape, kernel_shape
+    if mode == "full":
+        return full
+    if mode == "same":
+        top, left = same_start
+        return full[top:top + h, left:left + w]
+    if mode == "valid":
+        return full[kh - 1:h, kw - 1:w]
+    raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
+
+
+# ----------------------------------------------------------------- batched, naive loops
+
+def conv2d_naive(x, W, b, stride=1, padding="valid"):
+    """Batched cross-correlation with explicit loops: the reference the fast path is
+    tested against. Slow on purpose: readable first.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    W : ndarray of shape (F, C, kh, kw)
+    b : ndarray of shape (F,)
+    stride : int >= 1
+    padding : "valid", "same", "full" or int
+
+    Returns
+    -------
+    ndarray of shape (N, F, H_out, W_out)
+    """
+    n, _, h, w = x.shape
+    f, _, kh, kw = W.shape
+    (top, bottom), (left, right) = pad_amounts(h, kh, stride, padding), \
+        pad_amounts(w, kw, stride, padding)
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
+    h_out = (h + top + bottom - kh) // stride + 1
+    w_out = (w + left + right - kw) // stride + 1
+    out = np.empty((n, f, h_out, w_out), dtype=np.result_type(x, W))
+    for s in range(n):
+        for k in range(f):
+            for i in range(h_out):
+                for j in range(w_out):
+                    window = xp[s, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+                    out[s, k, i, j] = np.sum(window * W[k]) + b[k]
+    return out
+
+
+# ------------------------------------------------------------------------ im2col path
+
+def im2col(xpad, kh, kw, stride, cols=None):
+    """Gather every kh x kw window of a padded, channel-first batch into columns.
+
+    Parameters
+    ----------
+    xpad : ndarray of shape (C, N, Hp, Wp)
+    kh, kw, stride : int
+    cols : ndarray of shape (C, kh, kw, N, H_out, W_out) or None
+        A workspace to fill (reused across calls to avoid fresh allocations).
+
+    Returns
+    -------
+    cols : ndarray of shape (C, kh, kw, N, H_out, W_out);
+        ``cols.reshape(C kh kw, N H_out W_out)`` has one column per output position.
+    """
+    c, n, hp, wp = xpad.shape
+    h_out, w_out = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+    if cols is None:
+        cols = np.empty((c, kh, kw, n, h_out, w_out), dtype=xpad.dtype)
+    for di in range(kh):
+        for dj in range(kw):
+            # every window's (di, dj) element at once: one strided slice copy
+            cols[:, di, dj] = xpad[:, :, di:di + stride * (h_out - 1) + 1:stride,
+                                   dj:dj + stride * (w_out - 1) + 1:stride]
+    return cols
+
+
+def col2im(dcols, dxpad, stride):
+    """The adjoint of :func:`im2col`: add each column entry back to the pixel it came
+    from (pixels in several windows receive the sum). ``dxpad`` (C, N, Hp, Wp) must be
+    zeroed by the caller; it is returned."""
+    _, kh, kw, _, h_out, w_out = dcols.shape
+    for di in range(kh):
+        for dj in range(kw):
+            dxpad[:, :, di:di + stride * (h_out - 1) + 1:stride,
+                  dj:dj + stride * (w_out - 1) + 1:stride] += dcols[:, di, dj]
+    return dxpad
+
+
+def _buffer(workspace, name, shape, dtype):
+    """A zero-initialised array from ``workspace`` (a dict a layer keeps across calls),
+    allocated again only when the shape or dtype changes. Fresh large temporaries can
+    page-fault on every call; reusing them is what makes the fast path fast."""
+    if workspace is None:
+        return np.zeros(shape, dtype=dtype)
+    buf = workspace.get(name)
+    if buf is None or buf.shape != shape or buf.dtype != dtype:
+        buf = workspace[name] = np.zeros(shape, dtype=dtype)
+    return buf
+
+
+def _padded_shape(x_shape, kh, kw, stride, padding):
+    n, c, h, w = x_shape
+    (top, bottom), (left, right) = pad_amounts(h, kh, stride, padding), \
+        pad_amounts(w, kw, stride, padding)
+    return (c, n, h + top + bottom, w + left + right), top, left
+
+
+def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
+    """Fast batched cross-correlation: pad, im2col, one GEMM.
+
+    Shapes as :func:`conv2d_naive`. Returns ``(out, cols)``; ``cols`` is what
+    :func:`conv2d_backward` needs. ``workspace`` (a dict) keeps the padded image and
+    the columns between calls; the output is always a fresh array.
+    """
+    n, c, h, w = x.shape
+    f, _, kh, kw = W.shape
+    pad_shape, top, left = _padded_shape(x.shape, kh, kw, stride, padding)
+    xpad = _buffer(workspace, "xpad", pad_shape, x.dtype)  # borders stay zero: never written
+    xpad[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+    h_out, w_out = (pad_shape[2] - kh) // stride + 1, (pad_shape[3] - kw) // stride + 1
+    cols = im2col(xpad, kh, kw, stride,
+                  _buffer(workspace, "cols", (c, kh, kw, n, h_out, w_out), x.dtype))
+    out = W.reshape(f, -1) @ cols.reshape(c * kh * kw, -1)            # (F, N Ho Wo)
+    out += b[:, None]
+    return out.reshape(f, n, h_out, w_out).transpose(1, 0, 2, 3), cols  # (N, F, Ho, Wo)
+
+
+def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace=None,
+                    input_grad=True):
+    """Gradients of :func:`conv2d_forward`.
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, F, H_out, W_out)
+    x_shape : (N, C, H, W) of the forward input
+    cols : what ``conv2d_forward`` returned
+    W : ndarray of shape (F, C, kh, kw)
+    input_grad : bool, False skips dx (the GEMM and col2im) and returns None for it
+
+    Returns
+    -------
+    dx : (N, C, H, W) or None, dW : (F, C, kh, kw), db : (F,)
+    """
+    n, c, h, w = x_shape
+    f, _, kh, kw = W.shape
+    dout2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)                 # (F, N Ho Wo)
+    dW = (dout2 @ cols.reshape(c * kh * kw, -1).T).reshape(W.shape)  # (F, C, kh, kw)
+    db = dout2.sum(axis=1)
+    if not input_grad:
+        return None, dW, db
+    dcols = (W.reshape(f, -1).T @ dout2).reshape(cols.shape)         # (C, kh, kw, N, Ho, Wo)
+    pad_shape, top, left = _padded_shape(x_shape, kh, kw, stride, padding)
+    dxpad = _buffer(workspace, "dxpad", pad_shape, dout.dtype)
+    dxpad.fill(0)
+    col2im(dcols, dxpad, stride)
+    # a fresh (N, C, H, W) array: no view of the workspace escapes
+    return np.ascontiguousarray(dxpad[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)), \
+        dW, db
