@@ -11,7 +11,7 @@ progress bar (tqdm) come with the ``course`` extra and are imported only when us
 
 from . import convolution, data, functional, gradcheck, init, losses, optim, pooling
 from ._validation import ShapeError
-from .callbacks import Callback, EarlyStopping, History, ProgressBar
+from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ProgressBar
 from .conv import AvgPool2D, Conv2D, MaxPool2D
 from .core import Layer, Parameter
 from .gradcheck import check_layer, numerical_gradient, rel_error
@@ -43,6 +43,6 @@ __all__ = [
     "RNN", "LSTM", "LastTimeStep",
     "Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm",
-    "Sequential", "Callback", "History", "EarlyStopping", "ProgressBar",
+    "Sequential", "Callback", "History", "EarlyStopping", "LearningRateScheduler", "ProgressBar",
     "numerical_gradient", "rel_error", "check_layer",
 ]

@@ -18,7 +18,7 @@ import numpy as np
 
 from ._validation import check_float, check_int, reject_unknown_kwargs
 
-__all__ = ["Callback", "History", "EarlyStopping", "ProgressBar"]
+__all__ = ["Callback", "History", "EarlyStopping", "LearningRateScheduler", "ProgressBar"]
 
 
 class Callback:
@@ -145,6 +145,28 @@ class EarlyStopping(Callback):
     def __repr__(self):
         return (f"EarlyStopping(patience={self.patience}, restore_best={self.restore_best}, "
                 f"monitor={self.monitor!r})")
+
+
+class LearningRateScheduler(Callback):
+    """Set the optimizer's learning rate at the start of every epoch.
+
+    Parameters
+    ----------
+    schedule : callable, ``schedule(epoch, lr) -> new lr`` with ``epoch`` 0-based and
+        ``lr`` the current rate. E.g. a decay by 0.3 after every epoch:
+        ``LearningRateScheduler(lambda epoch, lr: lr if epoch == 0 else lr * 0.3)``.
+    """
+
+    def __init__(self, schedule):
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler expected a function (epoch, lr) -> lr, "
+                            f"got {type(schedule).__name__}.")
+        self.schedule = schedule
+
+    def on_epoch_begin(self, epoch):
+        opt = self.model.optimizer
+        opt.lr = check_float("LearningRateScheduler", "lr", self.schedule(epoch, opt.lr),
+                             low=0, low_open=True)
 
 
 def _format_logs(logs):

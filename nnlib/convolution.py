@@ -185,6 +185,20 @@ def _padded_shape(x_shape, kh, kw, stride, padding):
     return (c, n, h + top + bottom, w + left + right), top, left
 
 
+# Stride 1 takes a faster road than im2col's kh * kw strided copies. Lay the rows of each
+# padded image end to end: (C, N, Hp * Wp) plus kw - 1 spare zeros. The (di, dj) element
+# of every window is then ONE contiguous run of H_out * Wp values starting at
+# di * Wp + dj, so each copy (and each col2im add) streams whole rows instead of
+# W_out-long pieces. The price: every output row is computed Wp wide, and the kw - 1
+# extra columns (which straddle two image rows) are dropped. Measured 2-4x faster for
+# the copies, for 5-15% more GEMM work.
+
+def _flat_images(workspace, name, c, n, hp, wp, kw, dtype):
+    """(flat, grid): a zeroed (C, N, Hp Wp + kw - 1) buffer and its (C, N, Hp, Wp) view."""
+    flat = _buffer(workspace, name, (c, n, hp * wp + kw - 1), dtype)
+    return flat, flat[:, :, :hp * wp].reshape(c, n, hp, wp)
+
+
 def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
     """Fast batched cross-correlation: pad, im2col, one GEMM.
 
@@ -194,15 +208,26 @@ def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
     """
     n, c, h, w = x.shape
     f, _, kh, kw = W.shape
-    pad_shape, top, left = _padded_shape(x.shape, kh, kw, stride, padding)
-    xpad = _buffer(workspace, "xpad", pad_shape, x.dtype)  # borders stay zero: never written
-    xpad[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
-    h_out, w_out = (pad_shape[2] - kh) // stride + 1, (pad_shape[3] - kw) // stride + 1
-    cols = im2col(xpad, kh, kw, stride,
-                  _buffer(workspace, "cols", (c, kh, kw, n, h_out, w_out), x.dtype))
-    out = W.reshape(f, -1) @ cols.reshape(c * kh * kw, -1)            # (F, N Ho Wo)
+    (_, _, hp, wp), top, left = _padded_shape(x.shape, kh, kw, stride, padding)
+    h_out, w_out = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+    if stride == 1:
+        flat, grid = _flat_images(workspace, "xflat", c, n, hp, wp, kw, x.dtype)
+        grid[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)  # borders stay 0
+        cols = _buffer(workspace, "cols", (c, kh, kw, n, h_out, wp), x.dtype)
+        run = h_out * wp
+        for di in range(kh):
+            for dj in range(kw):
+                start = di * wp + dj
+                cols[:, di, dj] = flat[:, :, start:start + run].reshape(c, n, h_out, wp)
+    else:
+        xpad = _buffer(workspace, "xpad", (c, n, hp, wp), x.dtype)
+        xpad[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
+        cols = im2col(xpad, kh, kw, stride,
+                      _buffer(workspace, "cols", (c, kh, kw, n, h_out, w_out), x.dtype))
+    width = cols.shape[-1]                                            # Wp or W_out
+    out = W.reshape(f, -1) @ cols.reshape(c * kh * kw, -1)            # (F, N Ho width)
     out += b[:, None]
-    return out.reshape(f, n, h_out, w_out).transpose(1, 0, 2, 3), cols  # (N, F, Ho, Wo)
+    return out.reshape(f, n, h_out, width)[..., :w_out].transpose(1, 0, 2, 3), cols
 
 
 def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace=None,
@@ -223,16 +248,35 @@ def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace
     """
     n, c, h, w = x_shape
     f, _, kh, kw = W.shape
-    dout2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)                 # (F, N Ho Wo)
-    dW = (dout2 @ cols.reshape(c * kh * kw, -1).T).reshape(W.shape)  # (F, C, kh, kw)
+    _, _, _, _, h_out, width = cols.shape
+    if width == dout.shape[3]:
+        dout2 = dout.transpose(1, 0, 2, 3).reshape(f, -1)             # (F, N Ho Wo)
+    else:  # stride-1 layout: the dropped columns get zero gradient
+        wide = _buffer(workspace, "dout", (f, n, h_out, width), dout.dtype)
+        wide[..., :dout.shape[3]] = dout.transpose(1, 0, 2, 3)
+        dout2 = wide.reshape(f, -1)                                   # (F, N Ho Wp)
+    # dW^T = cols @ dout2^T: measured ~1.7x faster in OpenBLAS than dout2 @ cols^T for
+    # these long, thin operands; the (C kh kw, F) result is tiny to transpose.
+    dW = (cols.reshape(c * kh * kw, -1) @ dout2.T).T.reshape(W.shape)  # (F, C, kh, kw)
     db = dout2.sum(axis=1)
     if not input_grad:
         return None, dW, db
-    dcols = (W.reshape(f, -1).T @ dout2).reshape(cols.shape)         # (C, kh, kw, N, Ho, Wo)
-    pad_shape, top, left = _padded_shape(x_shape, kh, kw, stride, padding)
-    dxpad = _buffer(workspace, "dxpad", pad_shape, dout.dtype)
-    dxpad.fill(0)
-    col2im(dcols, dxpad, stride)
-    # a fresh (N, C, H, W) array: no view of the workspace escapes
-    return np.ascontiguousarray(dxpad[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3)), \
-        dW, db
+    dcols = _buffer(workspace, "dcols", cols.shape, dout.dtype)    # (C, kh, kw, N, Ho, width)
+    np.matmul(W.reshape(f, -1).T, dout2, out=dcols.reshape(c * kh * kw, -1))
+    (_, _, hp, wp), top, left = _padded_shape(x_shape, kh, kw, stride, padding)
+    if stride == 1:
+        flat, grid = _flat_images(workspace, "dxflat", c, n, hp, wp, kw, dout.dtype)
+        flat.fill(0)
+        run = h_out * wp
+        for di in range(kh):
+            for dj in range(kw):
+                start = di * wp + dj
+                flat[:, :, start:start + run] += dcols[:, di, dj].reshape(c, n, run)
+    else:
+        grid = _buffer(workspace, "dxpad", (c, n, hp, wp), dout.dtype)
+        grid.fill(0)
+        col2im(dcols, grid, stride)
+    # a fresh (N, C, H, W) copy: no view of the workspace escapes (ascontiguousarray
+    # would hand back the view itself when C == 1)
+    dx = grid[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()
+    return dx, dW, db

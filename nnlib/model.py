@@ -55,6 +55,7 @@ class Sequential(Container):
                             f"same dtype= to every layer (np.float32 is the default).")
         self.dtype = next((dt for _, dt in sorted(dtypes)), None)
         self.stop_training = False
+        self.optimizer = None
         self._input_shape = None
 
     # --- forward / backward ---------------------------------------------------------------
@@ -111,6 +112,7 @@ class Sequential(Container):
         epochs = check_int("fit", "epochs", epochs, low=1)
         batch_size = check_int("fit", "batch_size", batch_size, low=1)
         self._check_optimizer(optimizer)
+        self.optimizer = optimizer  # callbacks such as LearningRateScheduler reach it here
         x = self._as_data(x, "inputs")
         y = self._as_data(y, "targets", labels=True)
         if len(x) != len(y):

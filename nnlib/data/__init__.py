@@ -1,8 +1,11 @@
 """Data for every chapter, offline first.
 
-- ``synthetic``: spirals, moons, circles, XOR, blobs, sine, and sequence tasks, from a seed.
+- ``synthetic``: spirals, moons, circles, XOR, blobs, sine, and sequence tasks, from a seed;
+- ``real``: handwritten digits and a photo that ship inside installed packages;
+- ``utils``: splits, one-hot, scaling, mini-batches.
 """
 
+from .real import load_digits, load_mnist_sample, load_photo
 from .synthetic import (
     adding_problem,
     blobs,
@@ -13,6 +16,10 @@ from .synthetic import (
     spirals,
     xor,
 )
+from .utils import minibatches, normalize, one_hot, standardize, train_test_split
 
-__all__ = ["spirals", "moons", "circles", "xor", "blobs", "sine", "adding_problem",
-           "sine_sequences"]
+__all__ = [
+    "spirals", "moons", "circles", "xor", "blobs", "sine", "adding_problem", "sine_sequences",
+    "load_digits", "load_mnist_sample", "load_photo",
+    "train_test_split", "one_hot", "standardize", "normalize", "minibatches",
+]

@@ -1,0 +1,116 @@
+"""Data utilities: splits, one-hot labels, scaling and a seeded mini-batch iterator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._validation import ShapeError, check_float, check_int
+from ..core import as_rng
+
+__all__ = ["train_test_split", "one_hot", "standardize", "normalize", "minibatches"]
+
+
+def _same_length(owner, *arrays):
+    lengths = {len(a) for a in arrays}
+    if len(lengths) != 1:
+        raise ShapeError(f"{owner} needs arrays with the same number of rows (samples), got "
+                         f"{', '.join(str(len(a)) for a in arrays)}.")
+    return lengths.pop()
+
+
+def train_test_split(*arrays, test_size=0.2, rng=None, stratify=None):
+    """Shuffle and split arrays with the same first dimension.
+
+    Parameters
+    ----------
+    *arrays : ndarrays of shape (N, ...)
+    test_size : float in (0, 1) (a fraction) or int (a count)
+    rng : None, int or Generator
+    stratify : None or integer labels (N,)
+        Keep each class's proportion in both parts (important for class-sorted data
+        such as :func:`load_mnist_sample`).
+
+    Returns
+    -------
+    list: ``train, test`` for each array in turn, e.g. ``x_tr, x_te, y_tr, y_te``.
+    """
+    n = _same_length("train_test_split", *arrays)
+    if isinstance(test_size, float):
+        n_test = int(round(check_float("train_test_split", "test_size", test_size, low=0,
+                                       high=1, low_open=True, high_open=True) * n))
+    else:
+        n_test = check_int("train_test_split", "test_size", test_size, low=1, high=n - 1)
+    rng = as_rng(rng)
+    if stratify is None:
+        order = rng.permutation(n)
+        test, train = order[:n_test], order[n_test:]
+    else:
+        classes, counts = np.unique(stratify, return_counts=True)
+        per_class = np.floor(counts * n_test / n).astype(int)
+        # hand out what rounding left over to the largest remainders
+        remainder = counts * n_test / n - per_class
+        per_class[np.argsort(-remainder)[:n_test - per_class.sum()]] += 1
+        test_parts, train_parts = [], []
+        for c, k in zip(classes, per_class, strict=True):
+            idx = rng.permutation(np.flatnonzero(stratify == c))
+            test_parts.append(idx[:k])
+            train_parts.append(idx[k:])
+        test = rng.permutation(np.concatenate(test_parts))
+        train = rng.permutation(np.concatenate(train_parts))
+    out = []
+    for a in arrays:
+        out += [a[train], a[test]]
+    return out
+
+
+def one_hot(labels, num_classes=None, dtype=np.float32):
+    """(N,) integer labels -> (N, C) rows with a single 1."""
+    labels = np.asarray(labels)
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise TypeError(f"one_hot expected integer labels, got {labels.dtype}. "
+                        f"Try labels.astype(np.int64).")
+    c = int(labels.max()) + 1 if num_classes is None else num_classes
+    if labels.min() < 0 or labels.max() >= c:
+        raise ValueError(f"one_hot got labels in [{labels.min()}, {labels.max()}] for "
+                         f"{c} classes.")
+    out = np.zeros((labels.shape[0], c), dtype=dtype)
+    out[np.arange(labels.shape[0]), labels] = 1
+    return out
+
+
+def standardize(x, mean=None, std=None):
+    """Columns (axis 0) to mean 0 and std 1; returns ``(x_std, mean, std)``.
+
+    Pass the training set's ``mean`` and ``std`` to scale validation and test data the
+    same way. Constant columns (std 0) become 0 instead of NaN.
+    """
+    mean = x.mean(axis=0) if mean is None else mean
+    std = x.std(axis=0) if std is None else std
+    safe = np.where(std > 0, std, 1)
+    return ((x - mean) / safe).astype(x.dtype, copy=False), mean, std
+
+
+def normalize(x, low=None, high=None):
+    """Rescale to [0, 1] with the global min and max (or the given ``low``/``high``)."""
+    low = x.min() if low is None else low
+    high = x.max() if high is None else high
+    span = high - low if high > low else 1
+    return ((x - low) / span).astype(x.dtype, copy=False)
+
+
+def minibatches(*arrays, batch_size=32, shuffle=True, rng=None, drop_last=False):
+    """Yield tuples of aligned mini-batches, reshuffled on every call when ``shuffle``.
+
+    The last batch may be smaller, unless ``drop_last`` is True.
+
+    >>> x = np.arange(10); y = np.arange(10) * 2
+    >>> [len(xb) for xb, yb in minibatches(x, y, batch_size=4, shuffle=False)]
+    [4, 4, 2]
+    """
+    n = _same_length("minibatches", *arrays)
+    batch_size = check_int("minibatches", "batch_size", batch_size, low=1)
+    order = as_rng(rng).permutation(n) if shuffle else np.arange(n)
+    stop = n - n % batch_size if drop_last else n
+    for start in range(0, stop, batch_size):
+        idx = order[start:start + batch_size]
+        yield tuple(a[idx] for a in arrays)

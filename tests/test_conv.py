@@ -1,0 +1,166 @@
+"""Convolution: SciPy equality in every mode, fast == naive, float64 gradient checks over
+strides, paddings, odd and even kernels and non-square inputs; errors for bad input."""
+
+import numpy as np
+import pytest
+from helpers import away_from_zero
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import signal
+
+import nnlib as nl
+from nnlib import convolution as C
+
+KERNELS = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (2, 3), (3, 2), (1, 4)]
+
+
+@pytest.mark.parametrize("mode", C.MODES)
+@pytest.mark.parametrize("kernel_shape", KERNELS)
+def test_single_image_correlate_and_convolve_equal_scipy(mode, kernel_shape, rng):
+    image = rng.standard_normal((7, 9))
+    kernel = rng.standard_normal(kernel_shape)
+    np.testing.assert_allclose(C.correlate2d(image, kernel, mode),
+                               signal.correlate2d(image, kernel, mode), atol=1e-12)
+    np.testing.assert_allclose(C.convolve2d(image, kernel, mode),
+                               signal.convolve2d(image, kernel, mode), atol=1e-12)
+
+
+def test_convolution_is_correlation_with_a_flipped_kernel(rng):
+    image, kernel = rng.standard_normal((6, 6)), rng.standard_normal((3, 3))
+    np.testing.assert_allclose(C.convolve2d(image, kernel, "valid"),
+                               C.correlate2d(image, kernel[::-1, ::-1], "valid"))
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "full"])
+@pytest.mark.parametrize("kernel_shape", [(3, 3), (2, 2), (2, 3)])
+def test_batched_stride_one_equals_scipy_per_channel(padding, kernel_shape, rng):
+    x = rng.standard_normal((2, 3, 6, 7))
+    W = rng.standard_normal((4, 3, *kernel_shape))
+    b = rng.standard_normal(4)
+    out, _ = C.conv2d_forward(x, W, b, 1, padding)
+    for n in range(2):
+        for f in range(4):
+            expected = sum(signal.correlate2d(x[n, c], W[f, c], padding) for c in range(3)) + b[f]
+            np.testing.assert_allclose(out[n, f], expected, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), f=st.integers(1, 3), h=st.integers(3, 9),
+       w=st.integers(3, 9), kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same", "full", 0, 1, 2]), seed=st.integers(0, 2**16))
+def test_fast_equals_naive_on_random_shapes(n, c, f, h, w, kh, kw, stride, padding, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, c, h, w))
+    W = rng.standard_normal((f, c, kh, kw))
+    b = rng.standard_normal(f)
+    fast, _ = C.conv2d_forward(x, W, b, stride, padding)
+    np.testing.assert_allclose(fast, C.conv2d_naive(x, W, b, stride, padding), atol=1e-10)
+
+
+CONV_CASES = [
+    dict(args=(2, 3, 3), x=(2, 2, 5, 6)),
+    dict(args=(2, 3, 3), kw=dict(padding="same"), x=(2, 2, 5, 4)),
+    dict(args=(1, 2, 2), kw=dict(padding="same"), x=(2, 1, 5, 5)),      # even kernel, same
+    dict(args=(3, 2, (2, 3)), kw=dict(padding="full"), x=(1, 3, 4, 5)),
+    dict(args=(2, 2, 3), kw=dict(stride=2), x=(2, 2, 7, 6)),
+    dict(args=(2, 2, 3), kw=dict(stride=2, padding=1), x=(2, 2, 6, 7)),
+    dict(args=(1, 3, 4), kw=dict(stride=3, padding="same"), x=(2, 1, 8, 5)),
+    dict(args=(2, 1, 1), x=(3, 2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=lambda c: f"{c['args']}-{c.get('kw', {})}")
+def test_conv2d_gradient_check(case, rng):
+    layer = nl.Conv2D(*case["args"], **case.get("kw", {}), rng=0)
+    report = nl.check_layer(layer, rng.standard_normal(case["x"]))
+    assert report.passed, str(report)
+
+
+def test_conv2d_layer_matches_naive_and_keeps_float32(rng):
+    layer = nl.Conv2D(3, 4, 3, stride=2, padding="same", rng=0)
+    x = rng.standard_normal((2, 3, 9, 8)).astype(np.float32)
+    before = x.copy()
+    y = layer.forward(x)
+    assert y.dtype == np.float32 and y.shape == (2, 4, 5, 4)
+    np.testing.assert_allclose(y, C.conv2d_naive(x, layer.W.data, layer.b.data, 2, "same"),
+                               rtol=1e-5, atol=1e-5)
+    dx = layer.backward(np.ones_like(y))
+    assert dx.dtype == np.float32 and dx.shape == x.shape
+    np.testing.assert_array_equal(x, before)
+    assert layer.output_shape((3, 9, 8)) == (4, 5, 4)
+
+
+def test_conv2d_outputs_do_not_alias_the_workspace(rng):
+    layer = nl.Conv2D(1, 2, 3, rng=0)
+    x1, x2 = rng.standard_normal((2, 2, 1, 6, 6)).astype(np.float32)
+    y1 = layer.forward(x1)
+    dx1 = layer.backward(np.ones_like(y1))
+    y1_copy, dx1_copy = y1.copy(), dx1.copy()
+    y2 = layer.forward(x2)
+    layer.backward(2 * np.ones_like(y2))
+    np.testing.assert_array_equal(y1, y1_copy)
+    np.testing.assert_array_equal(dx1, dx1_copy)
+
+
+def test_backward_of_conv_is_full_convolution_with_the_kernel(rng):
+    # dL/dx of a valid correlation is the full convolution of dout with the kernel
+    x = rng.standard_normal((1, 1, 6, 5))
+    layer = nl.Conv2D(1, 1, 3, dtype=np.float64, rng=0)
+    dout = rng.standard_normal(layer.forward(x).shape)
+    dx = layer.backward(dout)
+    np.testing.assert_allclose(dx[0, 0], signal.convolve2d(dout[0, 0], layer.W.data[0, 0],
+                                                           "full"), atol=1e-12)
+
+
+def test_output_size_formula():
+    assert C.output_size(28, 3, 1, 1) == 28
+    assert C.output_size(7, 3, 2, 0) == 3
+    assert C.output_size(5, 2, 2, 1) == 3
+    for h in range(4, 11):
+        for k in (1, 2, 3, 4):
+            for s in (1, 2, 3):
+                top, bottom = C.pad_amounts(h, k, s, "same")
+                assert (h + top + bottom - k) // s + 1 == -(-h // s)  # ceil(h / s)
+                if s == 1:
+                    assert (top, bottom) == ((k - 1) // 2, k // 2)  # extra at the bottom
+
+
+def test_channels_last_images_get_the_transpose_hint():
+    with pytest.raises(ValueError, match=r"Conv2D expected input \(N, 3, H, W\), got "
+                                         r"\(32, 32, 32, 3\)\. Channels-last data\? Try "
+                                         r"x\.transpose\(0, 3, 1, 2\)\."):
+        nl.Conv2D(3, 8, 3).forward(np.zeros((32, 32, 32, 3), np.float32))
+
+
+def test_grayscale_without_channel_axis():
+    with pytest.raises(ValueError, match=r"got \(4, 28, 28\)\. Add the channel axis: x\[:, None\]"):
+        nl.Conv2D(1, 8, 3).forward(np.zeros((4, 28, 28), np.float32))
+
+
+def test_kernel_larger_than_valid_input():
+    with pytest.raises(ValueError, match=r"kernel 5x5 is larger than its input 3x3 with padding "
+                                         r"'valid'.*padding='same'"):
+        nl.Conv2D(1, 1, 5).forward(np.zeros((1, 1, 3, 3), np.float32))
+    nl.Conv2D(1, 1, 5, padding="same").forward(np.zeros((1, 1, 3, 3), np.float32))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(stride=0), r"'stride' parameter of Conv2D must be an int >= 1\. Got 0"),
+    (dict(padding="half"), r"'padding' parameter of Conv2D must be one of 'valid', 'same', "
+                           r"'full'\. Got 'half'"),
+    (dict(padding=-1), r"'padding' parameter of Conv2D must be an int >= 0"),
+])
+def test_invalid_conv_hyperparameters(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        nl.Conv2D(1, 1, 3, **kwargs)
+
+
+def test_conv_in_a_sequential_saves_and_loads(tmp_path, rng):
+    model = nl.Sequential(nl.Conv2D(1, 4, 3, padding="same", rng=0), nl.ReLU(), nl.MaxPool2D(2),
+                          nl.Conv2D(4, 4, (2, 3), stride=2, padding=1, rng=1), nl.AvgPool2D(2, 1),
+                          nl.Flatten(), nl.Dense(4 * 2 * 2, 3, rng=2))
+    x = away_from_zero(rng, (2, 1, 10, 10)).astype(np.float32)
+    model.save(tmp_path / "cnn.npz")
+    loaded = nl.Sequential.load(tmp_path / "cnn.npz")
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert "(N, 4, 10, 10)" in model.summary(input_shape=(1, 10, 10))
