@@ -145,9 +145,9 @@ def check_dtype(owner, x, dtype, *, name="input"):
 
 def check_finite(owner, x, *, name="input"):
     """Raise if ``x`` holds NaN or inf, naming the first bad index."""
-    # One pass, no temporary: a NaN or inf anywhere makes the sum non-finite. Only then
-    # (or if finite values overflow the sum) do we pay for the elementwise search.
-    if np.issubdtype(x.dtype, np.inexact) and np.isfinite(np.sum(x)):
+    # One BLAS pass, no temporary: a NaN or inf anywhere makes x . x non-finite. Only
+    # then (or if huge finite values overflow it) do we pay for the elementwise search.
+    if np.issubdtype(x.dtype, np.floating) and np.isfinite(np.vdot(x, x)):
         return
     if not np.isfinite(x).all():
         bad = np.argwhere(~np.isfinite(x))[0]

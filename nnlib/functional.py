@@ -226,12 +226,17 @@ def cross_entropy(logits, target):
         (softmax(z) - y) / N -- derived in chapters/05_softmax_cross_entropy.ipynb
     """
     n = logits.shape[0]
-    logp = log_softmax(logits)
-    p = np.exp(logp)
+    shifted = logits - logits.max(axis=1, keepdims=True)   # (N, C), max 0 per row
+    p = np.exp(shifted)
+    total = p.sum(axis=1, keepdims=True)                   # (N, 1), in [1, C]
+    p /= total                                             # softmax
+    # -log softmax(z)_c = log(total) - shifted_c, exact even where p_c underflows to 0
     if target.ndim == 1:
-        loss = -np.mean(logp[np.arange(n), target])
-        p[np.arange(n), target] -= 1
+        rows = np.arange(n)
+        loss = np.mean(np.log(total[:, 0]) - shifted[rows, target])
+        p[rows, target] -= 1
     else:
-        loss = -np.sum(target * logp) / n
+        loss = np.sum(target * (np.log(total) - shifted)) / n
         p -= target
-    return float(loss), p / n
+    p /= n
+    return float(loss), p
