@@ -1,0 +1,226 @@
+"""Oracles for chapters 04-06: losses, softmax and cross-entropy, backpropagation."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from .core import exercise
+
+# numerical gradients inside oracles: central differences on the oracle's own formulas
+
+
+def _num_grad(f, x, eps=1e-6):
+    x = x.astype(np.float64).copy()
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + eps
+        plus = f(x)
+        x[i] = old - eps
+        minus = f(x)
+        x[i] = old
+        g[i] = (plus - minus) / (2 * eps)
+    return g
+
+
+def _rng():
+    return np.random.default_rng(4)
+
+
+# ---------------------------------------------------------------------------- chapter 04
+
+@exercise("losses.mse", chapter="04_losses", signature="f(y_pred, y_true)")
+def _mse(t):
+    rng = _rng()
+    p, y = rng.standard_normal((4, 3)), rng.standard_normal((4, 3))
+    loss, grad = t.unpack(t.call(p, y), 2, ("loss", "dy_pred"))
+    diff = p - y
+    t.expect(loss, np.mean(diff ** 2), inputs="y_pred, y_true of shape (4, 3)", what="loss",
+             hints=[(np.sum(diff ** 2), "average over ALL elements: np.mean, not np.sum."),
+                    (np.sum(diff ** 2) / 4, "average over all 12 elements, not over the 4 rows."),
+                    (np.mean(np.abs(diff)), "square the differences.")])
+    t.expect(grad, 2 * diff / diff.size, inputs="y_pred, y_true of shape (4, 3)",
+             what="gradient", hints=[
+                 (diff / diff.size, "d/dp (p - y)^2 = 2 (p - y): keep the factor 2."),
+                 (2 * diff, "divide the gradient by the number of elements (the mean's 1/n)."),
+                 (-2 * diff / diff.size, "the sign: d/dp of (p - y)^2 is +2 (p - y)."),
+                 (2 * diff / 4, "divide by all 12 elements, as the loss does."),
+             ])
+
+
+@exercise("losses.binary_cross_entropy", chapter="04_losses", signature="f(p, y)")
+def _bce(t):
+    p = np.array([[0.9, 0.2, 0.6], [0.3, 0.75, 0.05]])
+    y = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+
+    def loss_of(q):
+        qc = np.clip(q, 1e-12, 1 - 1e-12)
+        return -np.mean(y * np.log(qc) + (1 - y) * np.log(1 - qc))
+
+    loss, grad = t.unpack(t.call(p, y), 2, ("loss", "dp"))
+    t.expect(loss, loss_of(p), inputs=f"p = {p.tolist()}, y = {y.tolist()}", what="loss",
+             hints=[(-loss_of(p), "cross-entropy is -mean(y log p + (1 - y) log(1 - p)): "
+                     "mind the minus."), (loss_of(p) * p.size, "take the mean, not the sum.")])
+    expected = (p - y) / (p * (1 - p)) / p.size
+    t.expect(grad, expected, inputs=f"p = {p.tolist()}, y = {y.tolist()}", what="gradient",
+             hints=[((p - y) / (p * (1 - p)), "divide the gradient by p.size (the mean)."),
+                    (-expected, "the sign of the gradient is flipped.")])
+    edge_p = np.array([0.0, 1.0, 0.0, 1.0])
+    edge_y = np.array([0.0, 1.0, 1.0, 0.0])
+    loss, grad = t.unpack(t.call(edge_p, edge_y), 2, ("loss", "dp"))
+    pc = np.clip(edge_p, 1e-12, 1 - 1e-12)
+    t.expect(loss, -np.mean(edge_y * np.log(pc) + (1 - edge_y) * np.log(1 - pc)),
+             inputs="p = [0, 1, 0, 1], y = [0, 1, 1, 0]", what="loss at p in {0, 1}",
+             rtol=1e-4, nan_hint="clip p to [1e-12, 1 - 1e-12] first: log(0) = -inf.")
+    t.expect(grad, (pc - edge_y) / (pc * (1 - pc)) / 4, inputs="p = [0, 1, 0, 1], "
+             "y = [0, 1, 1, 0]", what="gradient at p in {0, 1}", rtol=1e-4,
+             nan_hint="use the clipped p in the gradient too: p (1 - p) is 0 at p in {0, 1}.")
+
+
+# ---------------------------------------------------------------------------- chapter 05
+
+@exercise("softmax.softmax", chapter="05_softmax_cross_entropy", signature="f(z)")
+def _softmax(t):
+    z = np.array([[1.0, 2.0, 3.0, 0.5], [-1.0, 0.0, 2.0, 2.0], [0.3, 0.3, 0.3, 0.3]])
+    t.expect(t.call(z), special.softmax(z, axis=1), inputs=f"z = {z.tolist()}", hints=[
+        (special.softmax(z, axis=0), "normalise each ROW (axis=1): rows are samples."),
+        (special.softmax(z), "normalise each row separately, not the whole array."),
+        (np.exp(z), "divide by the row sums so each row adds up to 1."),
+    ])
+    big = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 0.0]])
+    t.expect(t.call(big), special.softmax(big, axis=1), inputs=f"z = {big.tolist()}",
+             what="values at +-1000", nan_hint="subtract each row's own max "
+             "(z.max(axis=1, keepdims=True)) before np.exp: exp(1000) overflows, and a row of "
+             "-1000s shifted by the batch's max underflows to 0 / 0.")
+    mixed = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1002.0]])
+    t.expect(t.call(mixed), special.softmax(mixed, axis=1), inputs=f"z = {mixed.tolist()}",
+             what="a batch mixing +1000 and -1000 rows", nan_hint="subtract each row's OWN "
+             "max (z.max(axis=1, keepdims=True)), not the max of the whole batch.")
+    t.ok("rows sum to 1")
+
+
+@exercise("softmax.softmax_jacobian", chapter="05_softmax_cross_entropy", signature="f(s)")
+def _softmax_jacobian(t):
+    s = special.softmax(np.array([0.5, -1.0, 2.0, 0.0]))
+    expected = np.diag(s) - np.outer(s, s)
+    t.expect(t.call(s), expected, inputs=f"s = {np.round(s, 4).tolist()}", hints=[
+        (-expected, "the sign: J = diag(s) - s s^T."),
+        (np.diag(s), "add the off-diagonal terms -s_i s_j."),
+        (np.diag(s * (1 - s)), "the off-diagonal entries are -s_i s_j, not 0."),
+        (np.outer(s, s), "J = diag(s) - s s^T, not s s^T."),
+    ])
+    t.ok("(C, C), symmetric")
+
+
+@exercise("softmax.cross_entropy", chapter="05_softmax_cross_entropy",
+          signature="f(logits, labels)")
+def _cross_entropy(t):
+    z = np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.2], [1.0, 1.0, 3.0], [0.0, -1.0, 0.5]])
+    labels = np.array([0, 1, 2, 1])
+    n = len(z)
+    p = special.softmax(z, axis=1)
+    onehot = np.eye(3)[labels]
+    loss, grad = t.unpack(t.call(z, labels), 2, ("loss", "dlogits"))
+    expected_loss = -np.mean(np.log(p[np.arange(n), labels]))
+    t.expect(loss, expected_loss, inputs=f"logits = {z.tolist()}, labels = {labels.tolist()}",
+             what="loss", hints=[(expected_loss * n, "average over the batch: divide by N."),
+                                 (-expected_loss, "the loss is -log p of the true class.")])
+    t.expect(grad, (p - onehot) / n, inputs=f"logits = {z.tolist()}, labels = "
+             f"{labels.tolist()}", what="gradient", hints=[
+                 (p - onehot, "gradient not divided by N: the loss is a mean over the batch."),
+                 (p / n, "subtract the one-hot labels: dlogits = (p - y) / N."),
+                 ((onehot - p) / n, "the sign: dlogits = (p - y) / N."),
+             ])
+    big = np.array([[1000.0, -1000.0, 0.0], [-1000.0, 1000.0, 1000.0]])
+    loss, grad = t.unpack(t.call(big, np.array([1, 0])), 2, ("loss", "dlogits"))
+    t.expect(loss, (2000 + 2000 + np.log(2)) / 2, inputs=f"logits = {big.tolist()}, labels "
+             "= [1, 0]", what="loss at +-1000", nan_hint="compute log-softmax as z - max - "
+             "log(sum(exp(z - max))): log(softmax) underflows to log(0) = -inf.")
+    t.expect(grad, np.array([[0.5, -0.5, 0.0], [-0.5, 0.25, 0.25]]),
+             inputs=f"logits = {big.tolist()}, labels = [1, 0]", what="gradient at +-1000",
+             nan_hint="subtract each row's max before np.exp.")
+
+
+# ---------------------------------------------------------------------------- chapter 06
+
+@exercise("backprop.dense_backward", chapter="06_backpropagation", signature="f(dout, x, W)")
+def _dense_backward(t):
+    rng = _rng()
+    x, W = rng.standard_normal((4, 3)), rng.standard_normal((3, 5))
+    dout = rng.standard_normal((4, 5))
+    dx, dW, db = t.unpack(t.call(dout, x, W), 3, ("dx", "dW", "db"))
+    inputs = "dout (4, 5), x (4, 3), W (3, 5)"
+    t.expect(dx, dout @ W.T, inputs=inputs, what="dx",
+             hints=[(dout @ W.T / 4, "dx is not averaged: dx = dout @ W.T.")])
+    t.expect(dW, x.T @ dout, inputs=inputs, what="dW", hints=[
+        ((x.T @ dout).T, "transposed weight gradient: dW = x.T @ dout has W's shape (3, 5)."),
+        (x.T @ dout / 4, "no division by N here: dout already carries the loss's 1/N."),
+    ])
+    t.expect(db, dout.sum(axis=0), inputs=inputs, what="db", hints=[
+        (dout.mean(axis=0), "db sums dout over the batch (each row added b once)."),
+        (dout.sum(axis=1), "sum over the batch axis (axis=0): db has shape (H,)."),
+    ])
+
+
+@exercise("backprop.numerical_gradient", chapter="06_backpropagation",
+          signature="f(fn, x, eps=1e-6)")
+def _numerical_gradient(t):
+    x = np.array([[0.3, -0.7, 1.1], [0.0, 2.0, -1.5]])
+
+    def cubic(v):
+        return float(np.sum(v ** 3))
+
+    t.expect(t.call(cubic, x), 3 * x ** 2, inputs="fn = sum(x^3), x (2, 3)", rtol=1e-6,
+             atol=1e-6)
+
+    def steep(v):
+        return float(np.sum(np.exp(3 * v)))
+
+    y = np.array([0.2, -0.4, 0.9])
+    exact = 3 * np.exp(3 * y)
+    forward = (np.array([np.sum(np.exp(3 * (y + 1e-6 * e))) for e in np.eye(3)])
+               - np.sum(np.exp(3 * y))) / 1e-6
+    t.expect(t.call(steep, y), exact, inputs="fn = sum(exp(3x)), x = [0.2, -0.4, 0.9]",
+             rtol=1e-7, atol=0, what="central-difference accuracy", hints=[
+                 (forward, "that is a forward difference (f(x + h) - f(x)) / h, accurate only "
+                  "to O(h): use the central (f(x + h) - f(x - h)) / 2h.")])
+    t.expect(t.call(cubic, x, 1e-4), 3 * x ** 2, inputs="eps=1e-4", rtol=1e-6, atol=1e-6,
+             what="eps argument")
+    t.ok("x restored afterwards")
+
+
+def _two_layer_reference(X, y, W1, b1, W2, b2):
+    h = np.maximum(X @ W1 + b1, 0)
+    z = h @ W2 + b2
+    logp = z - special.logsumexp(z, axis=1, keepdims=True)
+    return -np.mean(logp[np.arange(len(y)), y])
+
+
+@exercise("backprop.two_layer_net", chapter="06_backpropagation",
+          signature="f(X, y, W1, b1, W2, b2)")
+def _two_layer_net(t):
+    rng = _rng()
+    X = rng.standard_normal((5, 4))
+    y = np.array([0, 2, 1, 2, 0])
+    params = {"W1": rng.standard_normal((4, 6)) * 0.5, "b1": rng.standard_normal(6) * 0.1,
+              "W2": rng.standard_normal((6, 3)) * 0.5, "b2": rng.standard_normal(3) * 0.1}
+    got = t.unpack(t.call(X, y, *params.values()), 2, ("loss", "grads"))
+    loss, grads = got
+    expected = _two_layer_reference(X, y, **params)
+    t.expect(loss, expected, inputs="X (5, 4), y (5,), W1 (4, 6), W2 (6, 3)", what="loss",
+             hints=[(expected * 5, "average the loss over the batch.")])
+    if not isinstance(grads, dict) or set(grads) != set(params):
+        t.fail("wrong grads", f"expected a dict with keys W1, b1, W2, b2, got "
+               f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
+    for name, value in params.items():
+        def loss_of(v, name=name):
+            return _two_layer_reference(X, y, **{**params, name: v})
+
+        numeric = _num_grad(loss_of, value)
+        hints = [(numeric * 5, "gradients not divided by N.")]
+        if numeric.ndim == 2:
+            hints.append((numeric.T, "transposed: each gradient has its parameter's shape."))
+        t.expect(grads[name], numeric, inputs="X (5, 4), y (5,)", what=f"d{name}", rtol=1e-5,
+                 atol=1e-7, hints=hints)
+    t.ok("gradients = central differences")
