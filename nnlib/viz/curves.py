@@ -1,0 +1,201 @@
+"""Pure plotting functions for functions and their gradients: activations, losses,
+softmax, gradient-descent paths, initialisation statistics. Each takes the Axes to draw
+on and returns the artists it drew; none creates or shows a figure."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import functional as F
+from .. import init as initializers
+from ..core import Parameter, as_rng
+from ..optim import SGD, Adam, RMSProp
+from .style import COLORS, PALETTE
+
+__all__ = ["ACTIVATIONS", "plot_activation", "plot_loss", "plot_softmax", "SURFACES",
+           "descend", "plot_descent", "depth_statistics", "plot_depth_statistics"]
+
+#: name -> (function, derivative, takes alpha)
+ACTIVATIONS = {
+    "sigmoid": (F.sigmoid, F.sigmoid_grad, False),
+    "tanh": (F.tanh, F.tanh_grad, False),
+    "relu": (F.relu, F.relu_grad, False),
+    "leaky_relu": (F.leaky_relu, F.leaky_relu_grad, True),
+    "elu": (F.elu, F.elu_grad, True),
+}
+
+
+def plot_activation(ax_f, ax_d, name, alpha=0.1, *, lim=5.0, vanish=0.05):
+    """An activation (left) and its derivative (right); where |f'| < ``vanish`` the
+    derivative axis is shaded: gradients passing through there nearly vanish."""
+    fn, grad, takes_alpha = ACTIVATIONS[name]
+    x = np.linspace(-lim, lim, 401)
+    args = (alpha,) if takes_alpha else ()
+    y, dy = fn(x, *args), grad(x, *args)
+    label = f"{name}(x)" + (f", alpha={alpha:g}" if takes_alpha else "")
+    artists = ax_f.plot(x, y, color=COLORS["blue"], lw=2, label=label)
+    artists += ax_d.plot(x, dy, color=COLORS["vermillion"], lw=2, label=f"{name}'(x)")
+    small = np.abs(dy) < vanish
+    artists.append(ax_d.fill_between(x, 0, 1, where=small, color=COLORS["grey"], alpha=0.25,
+                                     transform=ax_d.get_xaxis_transform(),
+                                     label=f"|f'(x)| < {vanish:g}: gradient vanishes"))
+    ax_f.set(title=f"{name}", xlabel="x", ylabel="f(x)")
+    ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)")
+    for ax in (ax_f, ax_d):
+        ax.axhline(0, color="black", lw=0.6)
+        ax.legend(loc="upper left")
+    return artists
+
+
+def plot_loss(ax, kind="mse", target=1.0):
+    """A loss as a function of one prediction, with its gradient (dashed, right axis).
+
+    kind : "mse" (prediction in R), "bce" (probability p), "ce" (logit of the true
+    class against two other logits fixed at 0).
+    """
+    if kind == "mse":
+        p = np.linspace(target - 3, target + 3, 400)
+        loss, grad = (p - target) ** 2, 2 * (p - target)
+        xlabel = "prediction"
+    elif kind == "bce":
+        p = np.linspace(0.001, 0.999, 400)
+        loss = -(target * np.log(p) + (1 - target) * np.log(1 - p))
+        grad = (p - target) / (p * (1 - p))
+        xlabel = "predicted probability p"
+    elif kind == "ce":
+        p = np.linspace(-6, 6, 400)  # logit of the true class; two others at 0
+        loss = np.log(np.exp(p) + 2) - p
+        grad = np.exp(p) / (np.exp(p) + 2) - 1
+        xlabel = "logit of the true class (other two logits = 0)"
+    else:
+        raise ValueError(f"kind must be 'mse', 'bce' or 'ce', got {kind!r}.")
+    artists = ax.plot(p, loss, color=COLORS["blue"], lw=2, label="loss")
+    twin = ax.twinx()
+    artists += twin.plot(p, grad, "--", color=COLORS["vermillion"], lw=1.5, label="gradient")
+    twin.axhline(0, color=COLORS["grey"], lw=0.6)
+    ax.set(title=f"{kind.upper()} (target {target:g})", xlabel=xlabel, ylabel="loss")
+    twin.set_ylabel("d loss / d prediction", color=COLORS["vermillion"])
+    if kind == "bce":
+        twin.set_ylim(-20, 20)
+    ax.legend(handles=artists, loc="upper center")
+    return artists
+
+
+def plot_softmax(ax, logits, temperature=1.0, label=0):
+    """Probabilities softmax(z / T) as bars, the true class highlighted, CE in the title."""
+    z = np.asarray(logits, dtype=float) / temperature
+    p = F.softmax(z[None])[0]
+    colors = [COLORS["orange"] if i == label else COLORS["blue"] for i in range(len(p))]
+    bars = ax.bar(range(len(p)), p, color=colors)
+    for i, v in enumerate(p):
+        ax.text(i, v + 0.02, f"{v:.2f}", ha="center")
+    ce = -F.log_softmax(z[None])[0, label]
+    ax.set(ylim=(0, 1.1), xlabel="class", ylabel="probability", xticks=range(len(p)),
+           title=f"softmax(z / {temperature:g}): cross-entropy for class {label} = {ce:.3f}")
+    return list(bars)
+
+
+# ------------------------------------------------------------------- gradient descent
+
+def _quadratic(cond):
+    return (lambda w: 0.5 * (w[0] ** 2 + cond * w[1] ** 2),
+            lambda w: np.array([w[0], cond * w[1]]))
+
+
+SURFACES = {
+    "quadratic": lambda cond=10.0: (*_quadratic(cond), (-4.0, 4.0, -3.0, 3.0), (-3.5, 2.5)),
+    "rosenbrock": lambda cond=None: (
+        lambda w: (1 - w[0]) ** 2 + 100 * (w[1] - w[0] ** 2) ** 2,
+        lambda w: np.array([-2 * (1 - w[0]) - 400 * w[0] * (w[1] - w[0] ** 2),
+                            200 * (w[1] - w[0] ** 2)]),
+        (-2.0, 2.0, -1.0, 3.0), (-1.5, 2.5)),
+    "saddle": lambda cond=None: (
+        lambda w: w[0] ** 2 - w[1] ** 2,
+        lambda w: np.array([2 * w[0], -2 * w[1]]),
+        (-3.0, 3.0, -3.0, 3.0), (-2.5, 1e-3)),
+}
+
+OPTIMIZERS = {"SGD": lambda p, lr: SGD(p, lr),
+              "momentum": lambda p, lr: SGD(p, lr, momentum=0.9),
+              "RMSProp": lambda p, lr: RMSProp(p, lr),
+              "Adam": lambda p, lr: Adam(p, lr)}
+
+
+def descend(surface, optimizer, lr, steps, cond=10.0):
+    """The path (steps + 1, 2) of an nnlib optimizer on a 2-D surface."""
+    f, grad, _, start = SURFACES[surface](cond)
+    w = Parameter(np.array(start, dtype=np.float64))
+    opt = OPTIMIZERS[optimizer]({"w": w}, lr)
+    path = [w.data.copy()]
+    for _ in range(steps):
+        opt.zero_grad()
+        w.grad += grad(w.data)
+        opt.step()
+        if not np.all(np.isfinite(w.data)) or np.abs(w.data).max() > 1e6:
+            break  # diverged: stop the path where it leaves the picture
+        path.append(w.data.copy())
+    return np.array(path)
+
+
+def plot_descent(ax, surface="quadratic", optimizers=("SGD", "momentum", "RMSProp", "Adam"),
+                 lr=0.05, steps=50, cond=10.0):
+    """Contours of a 2-D loss surface and each optimizer's path from the same start."""
+    f, _, (x0, x1, y0, y1), start = SURFACES[surface](cond)
+    gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
+    z = f(np.stack([gx, gy]))
+    levels = np.quantile(z, np.linspace(0.01, 0.95, 20)) if surface != "saddle" else 20
+    artists = [ax.contour(gx, gy, z, levels=levels, cmap="Greys", linewidths=0.6)]
+    for color, name in zip(PALETTE, optimizers, strict=False):
+        path = descend(surface, name, lr, steps, cond)
+        artists += ax.plot(path[:, 0], path[:, 1], "-o", ms=2.5, lw=1.4, color=color,
+                           label=f"{name} ({len(path) - 1} steps, f = {f(path[-1]):.3g})")
+    artists += ax.plot(*start, "k*", ms=10)
+    ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="w1", ylabel="w2",
+           title=f"{surface}, lr = {lr:g}, {steps} steps")
+    ax.legend(loc="lower right", fontsize=8)
+    return artists
+
+
+# ------------------------------------------------------------------- init and depth
+
+def depth_statistics(init="he_normal", activation="relu", depth=8, width=256, n=512, rng=0):
+    """Forward a random batch through ``depth`` Dense layers and backpropagate a random
+    gradient; returns per-layer activations and input gradients (lists of arrays)."""
+    rng = as_rng(rng)
+    fn, grad, takes_alpha = ACTIVATIONS[activation]
+    args = (0.1,) if takes_alpha else ()
+    weights = [initializers.get(init)((width, width), rng, np.float64) for _ in range(depth)]
+    x = rng.standard_normal((n, width))
+    acts, pres = [], []
+    for W in weights:
+        pre = x @ W
+        x = fn(pre, *args)
+        pres.append(pre)
+        acts.append(x)
+    g = rng.standard_normal(x.shape)
+    grads = []
+    for W, pre in zip(reversed(weights), reversed(pres), strict=True):
+        g = (g * grad(pre, *args)) @ W.T
+        grads.append(g)
+    return acts, grads[::-1]
+
+
+def plot_depth_statistics(ax_act, ax_grad, acts, grads):
+    """Histograms per layer (one colour per layer, deeper = darker) of activations and
+    of gradients: shrinking histograms are vanishing signals, spreading ones exploding."""
+    artists = []
+    cmap = __import__("matplotlib").colormaps["viridis"]
+    depth = len(acts)
+    for i, (a, g) in enumerate(zip(acts, grads, strict=True)):
+        color = cmap(1 - i / max(depth - 1, 1))
+        for ax, values in ((ax_act, a), (ax_grad, g)):
+            v = values.ravel()
+            lim = np.quantile(np.abs(v), 0.99) or 1.0
+            hist, edges = np.histogram(v, bins=60, range=(-lim, lim), density=True)
+            artists += ax.plot((edges[:-1] + edges[1:]) / 2, hist, color=color, lw=1.2,
+                               label=f"layer {i + 1}: std {v.std():.2g}")
+    ax_act.set(title="activations per layer", xlabel="value", ylabel="density")
+    ax_grad.set(title="gradients per layer", xlabel="value", ylabel="density")
+    for ax in (ax_act, ax_grad):
+        ax.legend(fontsize=7, ncols=2)
+    return artists

@@ -1,0 +1,126 @@
+"""A live training dashboard for ``fit``: loss and accuracy curves (train and
+validation) and per-layer gradient norms, updated in place in a notebook.
+
+In a notebook it redraws an ``ipywidgets.Image`` at most every ``min_interval`` seconds
+(rendering costs ~50 ms, so a redraw per batch would slow training), and leaves a final
+static PNG in the cell's output so a saved notebook shows the finished curves. Outside a
+notebook (a terminal, a script) it prints one plain text line per epoch instead.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+
+from ..callbacks import Callback
+from .style import COLORS, PALETTE, new_figure, to_png
+
+__all__ = ["LiveDashboard", "plot_history", "in_notebook"]
+
+
+def in_notebook():
+    """True inside a Jupyter kernel (where widgets can be displayed)."""
+    shell = sys.modules.get("IPython") and sys.modules["IPython"].get_ipython()
+    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+
+
+def plot_history(ax_loss, ax_acc, ax_grad, history, grad_norms):
+    """Training curves and gradient norms. ``history``: dict of per-epoch lists;
+    ``grad_norms``: {layer name: list of norms per epoch}."""
+    artists = []
+    for key, color in (("loss", COLORS["blue"]), ("val_loss", COLORS["orange"])):
+        if history.get(key):
+            artists += ax_loss.plot(range(1, len(history[key]) + 1), history[key], "-o", ms=3,
+                                    color=color, label=key)
+    ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
+    for key, color in (("accuracy", COLORS["blue"]), ("val_accuracy", COLORS["orange"])):
+        if history.get(key):
+            artists += ax_acc.plot(range(1, len(history[key]) + 1), history[key], "-o", ms=3,
+                                   color=color, label=key)
+    ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
+    for (name, norms), color in zip(grad_norms.items(), PALETTE * 4, strict=False):
+        artists += ax_grad.semilogy(range(1, len(norms) + 1), norms, color=color, label=name)
+    ax_grad.set(title="gradient norm per layer", xlabel="epoch", ylabel="||grad|| (log)")
+    for ax in (ax_loss, ax_acc, ax_grad):
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    return artists
+
+
+class LiveDashboard(Callback):
+    """``model.fit(..., callbacks=[LiveDashboard()])``.
+
+    Parameters
+    ----------
+    min_interval : float, seconds between two redraws in a notebook (default 1.0)
+    mode : "auto" (widget in a notebook, text elsewhere), "widget" or "text"
+    file : where text mode prints (default stdout)
+    """
+
+    def __init__(self, min_interval=1.0, mode="auto", file=None):
+        if mode not in ("auto", "widget", "text"):
+            raise ValueError(f"The 'mode' parameter of LiveDashboard must be one of 'auto', "
+                             f"'widget', 'text'. Got {mode!r} instead.")
+        self.min_interval = min_interval
+        self.mode = mode
+        self.file = file
+        self.redraws = 0
+
+    def on_train_begin(self, logs):
+        self.history = {key: [] for key in logs["metrics"]}
+        self.grad_norms = {}
+        self._layers = self._layer_groups()
+        self._widget_mode = self.mode == "widget" or (self.mode == "auto" and in_notebook())
+        self._last_draw = -np.inf
+        self.image = None
+        if self._widget_mode:
+            import ipywidgets
+
+            self.image = ipywidgets.Image(format="png")
+            if in_notebook():
+                from IPython.display import display
+
+                display(self.image)
+
+    def _layer_groups(self):
+        """Parameter names grouped by layer: '0.W', '0.b' -> layer '0'."""
+        groups = {}
+        for name in self.model.parameters():
+            groups.setdefault(name.rsplit(".", 1)[0] if "." in name else name, []).append(name)
+        return groups
+
+    def on_epoch_end(self, epoch, logs):
+        for key, value in logs.items():
+            self.history.setdefault(key, []).append(value)
+        params = self.model.parameters()
+        for layer, names in self._layers.items():
+            norm = float(np.sqrt(sum(np.vdot(params[n].grad, params[n].grad) for n in names)))
+            self.grad_norms.setdefault(f"layer {layer}", []).append(norm)
+        if self._widget_mode:
+            if time.perf_counter() - self._last_draw >= self.min_interval:
+                self._draw()
+        else:
+            text = "  ".join(f"{k} {v:.4f}" for k, v in logs.items())
+            print(f"epoch {epoch + 1}: {text}", file=self.file or sys.stdout, flush=True)
+
+    def figure(self):
+        fig, axes = new_figure(1, 3, width=11, height=3.2)
+        self.artists = plot_history(*axes, self.history, self.grad_norms)
+        return fig
+
+    def _draw(self):
+        self.image.value = to_png(self.figure())
+        self.redraws += 1
+        self._last_draw = time.perf_counter()
+
+    def on_train_end(self, logs):
+        if not self._widget_mode:
+            return
+        self._draw()
+        if in_notebook():  # a static copy that a saved notebook keeps
+            from IPython.display import Image, display
+
+            self.image.layout.display = "none"
+            display(Image(self.image.value))

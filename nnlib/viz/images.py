@@ -1,0 +1,192 @@
+"""Pure plotting functions for images and models: convolution and pooling explorers,
+filters, feature maps, confusion matrices, misclassified examples, decision boundaries
+and a small network's forward values and backward gradients. Each takes Axes (or a
+Figure to fill) and returns the artists it drew."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import convolution as C
+from .. import pooling as P
+from .style import CMAP, COLORS, DIVERGING, style_axes
+
+__all__ = ["KERNELS", "plot_convolution", "plot_pooling", "plot_filters", "plot_feature_maps",
+           "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary",
+           "plot_backprop"]
+
+_GAUSS = np.outer([1, 2, 1], [1, 2, 1]) / 16.0
+
+#: Kernel presets of the convolution explorer (3 x 3).
+KERNELS = {
+    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
+    "box blur": np.full((3, 3), 1 / 9),
+    "gaussian": _GAUSS,
+    "sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
+    "sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=float),
+    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
+}
+
+
+def _show(ax, image, title, cmap=CMAP, values=False, symmetric=False):
+    ax.grid(False)
+    lim = np.abs(image).max() or 1.0
+    art = ax.imshow(image, cmap=DIVERGING if symmetric else cmap,
+                    vmin=-lim if symmetric else None, vmax=lim if symmetric else None)
+    if values and image.size <= 100:
+        for (i, j), v in np.ndenumerate(image):
+            ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8,
+                    color="white" if abs(v) > 0.6 * lim else "black")
+    ax.set(title=title, xticks=[], yticks=[])
+    return art
+
+
+def plot_convolution(ax_in, ax_k, ax_out, image, kernel, mode="same"):
+    """Image, kernel (with its values) and the 2-D cross-correlation in ``mode``, the
+    output size formula in the title."""
+    (h, w), (kh, kw) = image.shape, kernel.shape
+    if mode == "valid" and (kh > h or kw > w):
+        raise ValueError(f"The {kh}x{kw} kernel is larger than the {h}x{w} image: 'valid' has "
+                         f"no output. Use 'same' or 'full'.")
+    out = C.correlate2d(image, kernel, mode)
+    formula = {"valid": f"{h} - {kh} + 1 = {out.shape[0]}",
+               "same": f"{h} (same)", "full": f"{h} + {kh} - 1 = {out.shape[0]}"}[mode]
+    return [_show(ax_in, image, f"input {h}x{w}", cmap="gray"),
+            _show(ax_k, kernel, f"kernel {kh}x{kw}", values=True, symmetric=True),
+            _show(ax_out, out, f"{mode}: {out.shape[0]}x{out.shape[1]}  (H: {formula})",
+                  cmap="gray")]
+
+
+def plot_pooling(ax_in, ax_out, x, kind="max", size=2, stride=2):
+    """A small 2-D array and its max or average pooling, values written in the cells and
+    the first window outlined."""
+    batch = x[None, None]
+    out = (P.maxpool_forward if kind == "max" else P.avgpool_forward)(batch, size, stride)[0, 0]
+    from matplotlib.patches import Rectangle
+
+    artists = [_show(ax_in, x, f"input {x.shape[0]}x{x.shape[1]}", values=True),
+               _show(ax_out, out, f"{kind} pool {size}x{size}, stride {stride}: "
+                                  f"{out.shape[0]}x{out.shape[1]}", values=True)]
+    artists.append(ax_in.add_patch(Rectangle((-0.5, -0.5), size, size, fill=False, lw=2.5,
+                                             edgecolor=COLORS["orange"])))
+    artists.append(ax_out.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, lw=2.5,
+                                              edgecolor=COLORS["orange"])))
+    return artists
+
+
+def _grid(fig, n, ncols):
+    nrows = -(-n // ncols)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_visible(False)
+    return axes[:n]
+
+
+def plot_filters(fig, W, ncols=8):
+    """First-layer filters of a Conv2D weight (F, C, kh, kw) (channel 0), blue < 0 < red."""
+    return [_show(ax, W[f, 0], f"filter {f}", symmetric=True)
+            for f, ax in enumerate(_grid(fig, W.shape[0], ncols))]
+
+
+def plot_feature_maps(fig, maps, ncols=8):
+    """Feature maps (F, H, W) of one image."""
+    return [_show(ax, maps[f], f"map {f}") for f, ax in enumerate(_grid(fig, len(maps), ncols))]
+
+
+def plot_confusion_matrix(ax, y_true, y_pred, labels=None):
+    """Counts of (true, predicted) pairs, with accuracy in the title."""
+    k = int(max(y_true.max(), y_pred.max())) + 1
+    counts = np.zeros((k, k), dtype=int)
+    np.add.at(counts, (y_true, y_pred), 1)
+    ax.grid(False)
+    art = ax.imshow(counts, cmap="Blues")
+    for (i, j), v in np.ndenumerate(counts):
+        if v:
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > counts.max() / 2 else "black")
+    ticks = range(k)
+    names = labels or [str(i) for i in ticks]
+    ax.set(xticks=ticks, yticks=ticks, xticklabels=names, yticklabels=names,
+           xlabel="predicted", ylabel="true",
+           title=f"confusion matrix (accuracy {np.trace(counts) / counts.sum():.1%})")
+    return [art]
+
+
+def plot_misclassified(fig, images, y_true, y_pred, max_n=16, ncols=8):
+    """A grid of the first misclassified images, titled 'true -> predicted'."""
+    wrong = np.flatnonzero(y_true != y_pred)[:max_n]
+    if len(wrong) == 0:
+        ax = fig.subplots()
+        ax.axis("off")
+        return [ax.text(0.5, 0.5, "no mistakes", ha="center", fontsize=14)]
+    return [_show(ax, images[i].reshape(images[i].shape[-2:]), f"{y_true[i]} -> {y_pred[i]}",
+                  cmap="gray_r") for i, ax in zip(wrong, _grid(fig, len(wrong), ncols),
+                                                  strict=True)]
+
+
+def plot_decision_boundary(ax, predict, x, y, resolution=200, margin=0.3):
+    """Regions of the plane by predicted class, with the data on top.
+
+    ``predict`` maps (M, 2) points to class scores (M, C) (e.g. ``model.predict``).
+    """
+    x0, y0 = x.min(axis=0) - margin
+    x1, y1 = x.max(axis=0) + margin
+    gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
+    grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(x.dtype)
+    classes = predict(grid).argmax(axis=1).reshape(gx.shape)
+    from matplotlib.colors import ListedColormap
+
+    k = int(max(classes.max(), y.max())) + 1
+    palette = [COLORS[c] for c in ("blue", "orange", "green", "vermillion", "purple", "sky")]
+    cmap = ListedColormap(palette[:k])
+    artists = [ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap,
+                           alpha=0.25)]
+    artists.append(ax.scatter(x[:, 0], x[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5,
+                              s=14, edgecolors="white", linewidths=0.4))
+    accuracy = np.mean(predict(x).argmax(axis=1) == y)
+    ax.set(xlabel="x1", ylabel="x2", title=f"decision regions (train accuracy {accuracy:.1%})")
+    return artists
+
+
+def plot_backprop(ax, layers, x, dout):
+    """A small dense network as nodes and edges: each unit shows its forward value
+    (above) and the gradient flowing back into it (below); edge colour is the weight's
+    sign and width its size. ``layers`` is a list of (W, b, activation name)."""
+    from .. import functional as F
+
+    acts, pres = [x], []
+    for W, b, act in layers:
+        pres.append(acts[-1] @ W + b)
+        acts.append(getattr(F, act)(pres[-1]) if act else pres[-1])
+    grads = [dout]
+    for (W, _, act), pre in zip(reversed(layers), reversed(pres), strict=True):
+        local = getattr(F, act + "_grad")(pre) if act else 1.0
+        grads.append((grads[-1] * local) @ W.T)
+    grads = grads[::-1]
+    style_axes(ax)
+    ax.grid(False)
+    ax.axis("off")
+    artists = []
+    pos = [np.linspace(-1, 1, a.size) if a.size > 1 else np.zeros(1) for a in acts]
+    for i, (W, _, _) in enumerate(layers):
+        lim = np.abs(W).max() or 1.0
+        for a in range(W.shape[0]):
+            for c in range(W.shape[1]):
+                artists += ax.plot([i, i + 1], [pos[i][a], pos[i + 1][c]], lw=0.5 + 3 * abs(
+                    W[a, c]) / lim, color=COLORS["vermillion"] if W[a, c] > 0 else
+                    COLORS["blue"], alpha=0.6, zorder=1)
+    for i, (a, g) in enumerate(zip(acts, grads, strict=True)):
+        for j in range(a.size):
+            artists.append(ax.scatter(i, pos[i][j], s=1300, color="white",
+                                      edgecolors="black", zorder=2))
+            ax.text(i, pos[i][j] + 0.02, f"{a.ravel()[j]:.2f}", ha="center", va="bottom",
+                    fontsize=8, zorder=3)
+            ax.text(i, pos[i][j] - 0.02, f"{g.ravel()[j]:+.2f}", ha="center", va="top",
+                    fontsize=8, color=COLORS["vermillion"], zorder=3)
+    names = ["input"] + [f"layer {i + 1}" + (f"\n{act}" if act else "")
+                         for i, (_, _, act) in enumerate(layers)]
+    for i, name in enumerate(names):
+        ax.text(i, -1.35, name, ha="center", va="top", fontsize=9)
+    ax.set(xlim=(-0.5, len(layers) + 0.5), ylim=(-1.6, 1.3),
+           title="forward values (black) and backward gradients (red) per unit")
+    return artists
