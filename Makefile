@@ -13,13 +13,15 @@ PYTEST_ARGS ?= -n 2 --dist loadfile
 CHAPTERS  := $(wildcard chapters/*.ipynb)
 EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
+CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: lab test unit notebooks lint format bench clean help
+.PHONY: lab test unit ui-test notebooks lint format bench clean help
 
 help:
 	@echo "make lab        install the course into .venv and open JupyterLab"
 	@echo "make test       install the test extras and run lint, unit tests and every notebook"
 	@echo "make unit       unit tests only (fast)"
+	@echo "make ui-test    the real-browser test (JupyterLab in headless Chromium)"
 	@echo "make notebooks  re-execute chapters/ in place (commit the outputs)"
 	@echo "make lint       ruff over the library, tests, tools and notebooks"
 	@echo "make bench      run the benchmarks (PyTorch CPU compared when installed)"
@@ -48,16 +50,23 @@ lint: $(TEST_STAMP)
 # (cells marked NBVAL_CHECK_OUTPUT are compared), solutions with NNLIB_STRICT=1 so a
 # failing check raises.
 test: $(TEST_STAMP) lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 ifneq ($(strip $(CHAPTERS) $(EXERCISES)),)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(CHAPTERS) $(EXERCISES)
 endif
 ifneq ($(strip $(SOLUTIONS)),)
 	NNLIB_STRICT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(SOLUTIONS)
 endif
+	@if [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory ui-test; \
+	else echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
+
+# JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium; screenshots land in
+# test-artifacts/.
+ui-test: $(TEST_STAMP)
+	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
 
 unit: $(TEST_STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 
 notebooks: $(TEST_STAMP)
 	$(BIN)/python tools/run_notebooks.py chapters

@@ -24,15 +24,18 @@ COLORS = {"blue": PALETTE[0], "orange": PALETTE[1], "green": PALETTE[2],
 CMAP = "viridis"      # sequential, perceptually uniform, colour-blind safe
 DIVERGING = "RdBu_r"  # signed values (weights, gradients): blue negative, red positive
 
-def new_figure(nrows=1, ncols=1, *, width=8.0, height=None, squeeze=True, **subplot_kw):
+def new_figure(nrows=1, ncols=1, *, width=8.0, height=None, squeeze=True, layout="constrained",
+               **subplot_kw):
     """A Figure sized for a notebook (8 inches wide by default) and its axes.
+    ``layout=None`` skips the constrained layout (which doubles the render time) for
+    figures redrawn often.
 
     Returns
     -------
     fig, axes : Figure and one Axes (or an array of them, as ``plt.subplots``)
     """
     height = height if height is not None else min(3.2 * nrows, 9.0)
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     axes = fig.subplots(nrows, ncols, squeeze=squeeze, **subplot_kw)
     for ax in np.atleast_1d(axes).ravel():
         style_axes(ax)
