@@ -26,7 +26,7 @@ from .images import (
     plot_misclassified,
     plot_pooling,
 )
-from .style import COLORS, PALETTE, new_figure, to_png
+from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
     activation_explorer,
@@ -41,7 +41,7 @@ from .widgets import (
 )
 
 __all__ = [
-    "ACTIVATIONS", "SURFACES", "KERNELS", "COLORS", "PALETTE", "new_figure", "to_png",
+    "ACTIVATIONS", "SURFACES", "KERNELS", "COLORS", "PALETTE", "new_figure", "to_png", "show",
     "plot_activation", "plot_loss", "plot_softmax", "descend", "plot_descent",
     "depth_statistics", "plot_depth_statistics", "plot_convolution", "plot_pooling",
     "plot_filters", "plot_feature_maps", "plot_confusion_matrix", "plot_misclassified",

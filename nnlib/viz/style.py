@@ -13,7 +13,8 @@ import io
 import numpy as np
 from matplotlib.figure import Figure
 
-__all__ = ["PALETTE", "COLORS", "new_figure", "to_png", "style_axes", "CMAP", "DIVERGING"]
+__all__ = ["PALETTE", "COLORS", "new_figure", "to_png", "show", "style_axes", "CMAP",
+           "DIVERGING"]
 
 #: Okabe-Ito palette, distinguishable with every common colour-vision deficiency.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
@@ -58,3 +59,15 @@ def to_png(fig, dpi=90):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     return buf.getvalue()
+
+
+def show(fig, dpi=90):
+    """Display a figure as a PNG in a notebook (no pyplot, so nothing stays open).
+    Outside a notebook, returns the PNG bytes."""
+    png = to_png(fig, dpi=dpi)
+    try:
+        from IPython.display import Image, display
+    except ImportError:
+        return png
+    display(Image(png))
+    return None
