@@ -15,6 +15,7 @@ from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, 
 from .conv import AvgPool2D, Conv2D, MaxPool2D
 from .core import Layer, Parameter
 from .gradcheck import check_layer, numerical_gradient, rel_error
+from .graph import Input, Model, Node
 from .layers import (
     ELU,
     Container,
@@ -29,6 +30,7 @@ from .layers import (
     Tanh,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
+from .merge import Add, Concatenate, Multiply, Pointwise, Reshape
 from .model import Sequential
 from .optim import SGD, Adam, Optimizer, RMSProp, clip_grad_norm
 from .recurrent import LSTM, RNN, LastTimeStep
@@ -43,6 +45,7 @@ __all__ = [
     "RNN", "LSTM", "LastTimeStep",
     "Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm",
+    "Input", "Model", "Node", "Add", "Multiply", "Concatenate", "Reshape", "Pointwise",
     "Sequential", "Callback", "History", "EarlyStopping", "LearningRateScheduler", "ProgressBar",
     "numerical_gradient", "rel_error", "check_layer",
 ]

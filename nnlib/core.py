@@ -96,7 +96,11 @@ class Layer:
         self.backward(dout)
 
     def __call__(self, x):
-        return self.forward(x)
+        """On arrays, ``forward(x)``. On graph nodes (``nl.Input`` or another layer's
+        output), a new node: this is how graph models are wired (see nnlib.graph)."""
+        from .graph import connect, is_node
+
+        return connect(self, x) if is_node(x) else self.forward(x)
 
     def parameters(self) -> dict[str, Parameter]:
         return {}

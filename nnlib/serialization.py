@@ -34,11 +34,41 @@ def _layer_classes():
 
 
 def describe(layer):
-    """The JSON-able description of a layer (and, for containers, of its children)."""
+    """The JSON-able description of a layer (and, for containers, of its children; for a
+    graph Model, of its nodes and edges too)."""
+    if not getattr(layer, "serializable", True):
+        raise TypeError(f"{layer!r} holds Python functions, which nnlib does not save (that "
+                        f"would need pickle). Save the other weights with np.savez, or "
+                        f"replace it by a built-in layer.")
     entry = {"class": type(layer).__name__, "config": layer.get_config()}
     if hasattr(layer, "layers"):
         entry["layers"] = [describe(child) for child in layer.layers]
+    if hasattr(layer, "nodes"):
+        node_index = {id(n): i for i, n in enumerate(layer.nodes)}
+        layer_index = {id(child): i for i, child in enumerate(layer.layers)}
+        entry["graph"] = {
+            "nodes": [{"layer": layer_index.get(id(n.layer)), "shape": list(n.shape),
+                       "parents": [node_index[id(p)] for p in n.parents]}
+                      for n in layer.nodes],
+            "inputs": [node_index[id(n)] for n in layer.inputs],
+            "outputs": [node_index[id(n)] for n in layer.outputs]}
     return entry
+
+
+def _build_graph(entry, layers):
+    from .graph import Input, Model, connect
+
+    nodes = []
+    for spec in entry["graph"]["nodes"]:
+        if spec["layer"] is None:
+            nodes.append(Input(tuple(spec["shape"])))
+            continue
+        parents = [nodes[i] for i in spec["parents"]]
+        layer = layers[spec["layer"]]
+        nodes.append(connect(layer, parents if getattr(layer, "takes_list", False)
+                             else parents[0]))
+    return Model(inputs=[nodes[i] for i in entry["graph"]["inputs"]],
+                 outputs=[nodes[i] for i in entry["graph"]["outputs"]])
 
 
 def build(entry):
@@ -48,6 +78,8 @@ def build(entry):
     if name not in classes:
         raise ValueError(f"The model file uses a layer class {name!r} that is not defined. "
                          f"Import or define it before loading.")
+    if "graph" in entry:
+        return _build_graph(entry, [build(child) for child in entry["layers"]])
     if "layers" in entry:
         return classes[name](*(build(child) for child in entry["layers"]))
     return classes[name](**entry["config"])

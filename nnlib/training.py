@@ -54,9 +54,10 @@ class Trainable:
         """One array per input (or output), in order: a bare array when there is one."""
         items = list(a) if isinstance(a, (list, tuple)) else [a]
         if len(items) != n:
-            raise ValueError(f"{type(self).__name__} has {n} {what.split()[-1]}s but got "
-                             f"{len(items)} arrays. Pass a list of {n} arrays, in the order "
-                             f"of the model's {what.split()[-1]}s.")
+            kind = "inputs" if "input" in what else "outputs"
+            raise ValueError(f"{type(self).__name__} has {n} {kind} but got {len(items)} "
+                             f"arrays of {what}. Pass a list of {n} arrays, in the order of "
+                             f"the model's {kind}.")
         arrays = [self._as_data(v, what, labels=labels) for v in items]
         lengths = {len(v) for v in arrays}
         if len(lengths) != 1:

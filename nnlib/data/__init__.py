@@ -2,10 +2,12 @@
 
 - ``synthetic``: spirals, moons, circles, XOR, blobs, sine, and sequence tasks, from a seed;
 - ``real``: handwritten digits and a photo that ship inside installed packages;
+- ``letters``: block letters A-Z rendered from a font matplotlib ships, augmented;
 - ``mnist``: full MNIST / Fashion-MNIST from a cache folder, downloaded when missing;
 - ``utils``: splits, one-hot, scaling, mini-batches.
 """
 
+from .letters import LETTERS, letter_glyphs, load_letters
 from .mnist import (
     DatasetUnavailableError,
     load_fashion_mnist,
@@ -30,6 +32,6 @@ __all__ = [
     "spirals", "moons", "circles", "xor", "blobs", "sine", "adding_problem", "sine_sequences",
     "load_digits", "load_mnist_sample", "load_photo",
     "load_mnist", "load_fashion_mnist", "load_mnist_or_sample", "read_idx",
-    "DatasetUnavailableError",
+    "DatasetUnavailableError", "LETTERS", "letter_glyphs", "load_letters",
     "train_test_split", "one_hot", "standardize", "normalize", "minibatches",
 ]

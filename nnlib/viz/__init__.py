@@ -15,6 +15,7 @@ from .curves import (
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
+from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
     plot_backprop,
@@ -48,5 +49,5 @@ __all__ = [
     "plot_decision_boundary", "plot_backprop", "plot_history", "LiveDashboard", "View",
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
-    "decision_boundary_view",
+    "decision_boundary_view", "plot_model", "plot_weight_images",
 ]

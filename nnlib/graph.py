@@ -1,0 +1,266 @@
+"""Graph models: layers wired into any directed acyclic graph.
+
+    x = nl.Input((784,))
+    h = nl.Dense(784, 64)(x)            # calling a layer on a node builds the graph
+    h = nl.ReLU()(h)
+    y = nl.Dense(64, 10)(h)
+    model = nl.Model(inputs=[x], outputs=[y])
+
+Forward visits the nodes in topological order; backward visits them in reverse and
+*adds up* the gradients arriving at a node from every consumer -- the chain rule where a
+value fans out. A layer used at two nodes shares its weights: each call keeps its own
+forward cache, and both backward passes accumulate into the same ``.grad``. Derived in
+chapters/11_residual_recurrent.ipynb.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import ShapeError, check_array, check_finite, shape_str
+from .core import Layer
+from .training import Trainable
+
+__all__ = ["Node", "Input", "Model"]
+
+
+class Node:
+    """A value in a graph: ``layer`` applied to ``parents`` (an Input has neither).
+
+    ``shape`` is the per-sample shape, known when the graph is built, so mismatched
+    layers fail at wiring time, not at the first batch.
+    """
+
+    def __init__(self, layer, parents, shape, name=None):
+        self.layer, self.parents, self.shape = layer, list(parents), tuple(shape)
+        self.name = name
+
+    def __repr__(self):
+        what = "Input" if self.layer is None else repr(self.layer)
+        return f"<Node {what} -> {shape_str(('N', *self.shape))}>"
+
+
+class Input(Node):
+    """A graph's entry point; ``shape`` is per sample (no batch axis): ``Input((784,))``."""
+
+    def __init__(self, shape, name=None):
+        if isinstance(shape, int):
+            shape = (shape,)
+        super().__init__(None, [], shape, name)
+
+
+def is_node(x):
+    return isinstance(x, Node) or (isinstance(x, (list, tuple)) and x
+                                   and all(isinstance(v, Node) for v in x))
+
+
+def connect(layer, x):
+    """``layer(node)`` or ``merge_layer([node, node])``: a new Node, shape checked."""
+    takes_list = getattr(layer, "takes_list", False)
+    parents = list(x) if isinstance(x, (list, tuple)) else [x]
+    if takes_list != isinstance(x, (list, tuple)):
+        raise TypeError(f"{layer!r} takes {'a list of nodes' if takes_list else 'one node'}, "
+                        f"got {'a list' if isinstance(x, (list, tuple)) else 'one node'}.")
+    shapes = [p.shape for p in parents]
+    try:
+        shape = layer.output_shape(shapes if takes_list else shapes[0])
+    except ShapeError as e:
+        raise ShapeError(f"cannot connect {layer!r} to {', '.join(map(repr, parents))}: {e}") \
+            from None
+    return Node(layer, parents, shape)
+
+
+def _toposort(outputs):
+    """Nodes in an order where every node comes after its parents; cycles rejected."""
+    order, state = [], {}  # state: 1 = on the current path, 2 = done
+
+    def visit(node, path):
+        if state.get(id(node)) == 2:
+            return
+        if state.get(id(node)) == 1:
+            cycle = " -> ".join(repr(n.layer) for n in [*path, node])
+            raise ValueError(f"the graph has a cycle: {cycle}. Graphs must be acyclic.")
+        state[id(node)] = 1
+        for parent in node.parents:
+            visit(parent, [*path, node])
+        state[id(node)] = 2
+        order.append(node)
+
+    for out in outputs:
+        visit(out, [])
+    return order
+
+
+def _cache(layer):
+    """What a layer's forward stored for its backward (attributes named ``_x`` etc.), with
+    arrays copied: workspaces reused by the next call must not change it."""
+    return {k: (v.copy() if isinstance(v, np.ndarray) else v)
+            for k, v in vars(layer).items() if k.startswith("_") and k != "_workspace"}
+
+
+class Model(Trainable, Layer):
+    """A network of layers wired as a graph: ``Model(inputs=[...], outputs=[...])``.
+
+    ``forward``/``predict``/``fit`` take a list of arrays in ``inputs`` order (a bare
+    array when there is one input) and return a list in ``outputs`` order (a bare array
+    for one output). ``parameters()`` lists each layer's parameters once, named
+    ``"<layer index>.<name>"`` in topological order.
+    """
+
+    def __init__(self, inputs, outputs):
+        super().__init__()
+        self.inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        self.outputs = list(outputs) if isinstance(outputs, (list, tuple)) else [outputs]
+        for kind, nodes in (("inputs", self.inputs), ("outputs", self.outputs)):
+            if not nodes or not all(isinstance(n, Node) for n in nodes):
+                raise TypeError(f"Model {kind} must be graph nodes (nl.Input(...) or a "
+                                f"layer called on a node), got {nodes!r}.")
+        self.nodes = _toposort(self.outputs)
+        reached = {id(n) for n in self.nodes}
+        for i, node in enumerate(self.inputs):
+            if not isinstance(node, Input):
+                raise TypeError(f"Model input {i} is not an nl.Input node.")
+            if id(node) not in reached:
+                raise ValueError(f"Model input {i} ({shape_str(node.shape)}) is not connected to "
+                                 f"any output. Remove it or use it.")
+        inputs = {id(n) for n in self.inputs}
+        for node in self.nodes:
+            if isinstance(node, Input) and id(node) not in inputs:
+                users = [repr(n.layer) for n in self.nodes if node in n.parents]
+                raise ValueError(f"the outputs depend on an Input {shape_str(node.shape)} that "
+                                 f"is not in Model(inputs=...): it feeds {', '.join(users)}. "
+                                 f"Add it to the inputs.")
+        self.layers = list(dict.fromkeys(n.layer for n in self.nodes if n.layer is not None))
+        self._uses = {id(layer): sum(n.layer is layer for n in self.nodes)
+                      for layer in self.layers}
+        dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
+        if len(dtypes) > 1:
+            raise TypeError(f"Model layers must share one dtype, got "
+                            f"{sorted(d.name for d in dtypes)}.")
+        self.dtype = dtypes.pop() if dtypes else None
+        self.n_inputs, self.n_outputs = len(self.inputs), len(self.outputs)
+        self._caches = {}
+
+    # --- the graph at work -----------------------------------------------------------------
+    def _forward_many(self, xs):
+        values = {id(n): x for n, x in zip(self.inputs, xs, strict=True)}
+        self._caches = {}
+        for node in self.nodes:
+            if node.layer is None:
+                continue
+            args = [values[id(p)] for p in node.parents]
+            values[id(node)] = node.layer.forward(args if getattr(node.layer, "takes_list",
+                                                                  False) else args[0])
+            if self._uses[id(node.layer)] > 1:  # shared: remember this call's cache
+                self._caches[id(node)] = _cache(node.layer)
+        return [values[id(n)] for n in self.outputs]
+
+    def _backward_many(self, douts, input_grad=False):
+        grads = {}
+        for node, g in zip(self.outputs, douts, strict=True):
+            grads[id(node)] = grads[id(node)] + g if id(node) in grads else g
+        for node in reversed(self.nodes):
+            if node.layer is None or id(node) not in grads:
+                continue
+            if id(node) in self._caches:
+                vars(node.layer).update(self._caches[id(node)])
+            dx = node.layer.backward(grads.pop(id(node)))
+            parent_grads = dx if getattr(node.layer, "takes_list", False) else [dx]
+            for parent, g in zip(node.parents, parent_grads, strict=True):
+                # fan-out: a value used twice receives the sum of both gradients
+                grads[id(parent)] = grads[id(parent)] + g if id(parent) in grads else g
+        if input_grad:
+            return [grads.get(id(n), np.zeros((0,))) for n in self.inputs]
+        return None
+
+    def forward(self, x):
+        """Outputs for inputs ``x`` (a list in ``inputs`` order, or one array)."""
+        xs = list(x) if isinstance(x, (list, tuple)) else [x]
+        if len(xs) != self.n_inputs:
+            raise ValueError(f"Model has {self.n_inputs} inputs, got {len(xs)} arrays.")
+        for node, v in zip(self.inputs, xs, strict=True):
+            check_array("Model", v)
+            check_finite("Model", v)
+            if v.shape[1:] != node.shape:
+                raise ShapeError(f"Model input expected per-sample shape {shape_str(node.shape)}"
+                                 f", got {shape_str(v.shape[1:])} (array {shape_str(v.shape)}).")
+        outs = self._forward_many(xs)
+        return outs[0] if self.n_outputs == 1 else outs
+
+    def backward(self, dout):
+        """Gradients with respect to the inputs (a list, or one array for one input)."""
+        douts = list(dout) if isinstance(dout, (list, tuple)) else [dout]
+        grads = self._backward_many(douts, input_grad=True)
+        return grads[0] if self.n_inputs == 1 else grads
+
+    # --- Layer protocol -------------------------------------------------------------------
+    def parameters(self):
+        return {f"{i}.{name}": p for i, layer in enumerate(self.layers)
+                for name, p in layer.parameters().items()}
+
+    def train(self):
+        self.training = True
+        for layer in self.layers:
+            layer.train()
+        return self
+
+    def eval(self):
+        self.training = False
+        for layer in self.layers:
+            layer.eval()
+        return self
+
+    def astype(self, dtype):
+        for layer in self.layers:
+            layer.astype(dtype)
+        return self
+
+    # --- inspection and files ---------------------------------------------------------------
+    def edges(self):
+        """(from node index, to node index) pairs, node indices as in ``self.nodes``."""
+        index = {id(n): i for i, n in enumerate(self.nodes)}
+        return [(index[id(p)], index[id(n)]) for n in self.nodes for p in n.parents]
+
+    def summary(self):
+        """Nodes in order with their layer, output shape, parameter count and inputs."""
+        from .model import _Text
+
+        index = {id(n): i for i, n in enumerate(self.nodes)}
+        rows = [("#", "node", "output shape", "params", "from")]
+        counted, total = set(), 0
+        for i, node in enumerate(self.nodes):
+            layer = node.layer
+            count = 0
+            if layer is not None and id(layer) not in counted:
+                counted.add(id(layer))
+                count = sum(p.size for p in layer.parameters().values())
+                total += count
+            label = (f"Input {self.inputs.index(node)}" if layer is None else repr(layer)) \
+                + (" (shared)" if layer is not None and self._uses[id(layer)] > 1 else "")
+            rows.append((str(i), label, shape_str(("N", *node.shape)), f"{count:,}",
+                         ", ".join(str(index[id(p)]) for p in node.parents) or "-"))
+        widths = [max(len(r[c]) for r in rows) for c in range(5)]
+        lines = ["  ".join(cell.rjust(w) if c == 3 else cell.ljust(w)
+                           for c, (cell, w) in enumerate(zip(row, widths, strict=True)))
+                 for row in rows]
+        rule = "-" * len(lines[0])
+        outs = ", ".join(str(index[id(n)]) for n in self.outputs)
+        return _Text("\n".join([f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}",
+                                rule, lines[0], rule, *lines[1:], rule,
+                                f"total parameters: {total:,}"]))
+
+    def save(self, path):
+        """Write the graph and its parameters to ``path`` (.npz, no pickle), atomically."""
+        from .serialization import save_model
+
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model saved by ``save``."""
+        from .serialization import load_model
+
+        return load_model(path, expected=cls)
+
+    def __repr__(self):
+        return f"Model({self.n_inputs} inputs, {len(self.nodes)} nodes, {self.n_outputs} outputs)"
