@@ -78,3 +78,64 @@ def test_optimizer_trajectories_match_torch(make_ours, make_theirs, rng):
         tw.grad = torch.tensor(g)
         theirs.step()
     np.testing.assert_allclose(p.data, tw.detach().numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("stride, padding, torch_padding", [(1, "same", 1), (2, 1, 1),
+                                                             (1, "valid", 0), (2, "valid", 0)])
+def test_conv2d_matches_torch(stride, padding, torch_padding, rng):
+    layer = nl.Conv2D(3, 4, 3, stride=stride, padding=padding, rng=0, dtype=np.float64)
+    x = rng.standard_normal((2, 3, 7, 8))
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape)
+    layer.zero_grad()
+    dx = layer.backward(dout)
+    tx, tw, tb = t(x), t(layer.W.data), t(layer.b.data)
+    tout = torch.nn.functional.conv2d(tx, tw, tb, stride=stride, padding=torch_padding)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.W.grad, tw.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(layer.b.grad, tb.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind, size, stride", [("max", 2, 2), ("max", 3, 2), ("avg", 2, 2),
+                                                ("avg", 3, 1)])
+def test_pooling_matches_torch_including_ties(kind, size, stride, rng):
+    x = np.round(rng.standard_normal((2, 3, 7, 7)), 1)      # rounding makes ties common
+    layer = (nl.MaxPool2D if kind == "max" else nl.AvgPool2D)(size, stride)
+    out = layer.forward(x)
+    dout = rng.standard_normal(out.shape)
+    dx = layer.backward(dout)
+    tx = t(x)
+    fn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
+    tout = fn(tx, size, stride)
+    tout.backward(torch.tensor(dout))
+    np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_rnn_and_lstm_match_torch(rng):
+    x = rng.standard_normal((3, 5, 4))
+    dout = rng.standard_normal((3, 5, 6))
+    for ours, theirs in ((nl.RNN(4, 6, rng=0, dtype=np.float64),
+                          torch.nn.RNN(4, 6, batch_first=True, nonlinearity="tanh")),
+                         (nl.LSTM(4, 6, rng=0, dtype=np.float64),
+                          torch.nn.LSTM(4, 6, batch_first=True))):
+        theirs = theirs.double()
+        with torch.no_grad():  # PyTorch stores W as (out, in): ours transposed
+            theirs.weight_ih_l0.copy_(torch.tensor(ours.Wx.data.T))
+            theirs.weight_hh_l0.copy_(torch.tensor(ours.Wh.data.T))
+            theirs.bias_ih_l0.copy_(torch.tensor(ours.b.data))
+            theirs.bias_hh_l0.zero_()
+        out = ours.forward(x)
+        ours.zero_grad()
+        dx = ours.backward(dout)
+        tx = t(x)
+        tout, _ = theirs(tx)
+        tout.backward(torch.tensor(dout))
+        np.testing.assert_allclose(out, tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dx, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(ours.Wx.grad, theirs.weight_ih_l0.grad.numpy().T, rtol=1e-9,
+                                   atol=1e-12)
+        np.testing.assert_allclose(ours.Wh.grad, theirs.weight_hh_l0.grad.numpy().T, rtol=1e-9,
+                                   atol=1e-12)
