@@ -40,8 +40,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-*
 	touch $@ $(COURSE_STAMP)
 
+# JupyterLab refuses to run as root without --allow-root (containers, some ARM boards).
 lab: $(COURSE_STAMP)
-	$(BIN)/jupyter lab --notebook-dir=. $(firstword $(CHAPTERS))
+	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) \
+		$(firstword $(CHAPTERS))
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check $(wildcard nnlib tests tools benchmarks chapters solutions exercises)
