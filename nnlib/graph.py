@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import ShapeError, check_array, check_finite, shape_str
-from .core import Layer
+from .layers import LayerGroup
 from .training import Trainable
 
 __all__ = ["Node", "Input", "Model"]
@@ -98,7 +98,7 @@ def _cache(layer):
             for k, v in vars(layer).items() if k.startswith("_") and k != "_workspace"}
 
 
-class Model(Trainable, Layer):
+class Model(Trainable, LayerGroup):
     """A network of layers wired as a graph: ``Model(inputs=[...], outputs=[...])``.
 
     ``forward``/``predict``/``fit`` take a list of arrays in ``inputs`` order (a bare
@@ -193,28 +193,6 @@ class Model(Trainable, Layer):
         grads = self._backward_many(douts, input_grad=True)
         return grads[0] if self.n_inputs == 1 else grads
 
-    # --- Layer protocol -------------------------------------------------------------------
-    def parameters(self):
-        return {f"{i}.{name}": p for i, layer in enumerate(self.layers)
-                for name, p in layer.parameters().items()}
-
-    def train(self):
-        self.training = True
-        for layer in self.layers:
-            layer.train()
-        return self
-
-    def eval(self):
-        self.training = False
-        for layer in self.layers:
-            layer.eval()
-        return self
-
-    def astype(self, dtype):
-        for layer in self.layers:
-            layer.astype(dtype)
-        return self
-
     # --- inspection and files ---------------------------------------------------------------
     def edges(self):
         """(from node index, to node index) pairs, node indices as in ``self.nodes``."""
@@ -223,7 +201,7 @@ class Model(Trainable, Layer):
 
     def summary(self):
         """Nodes in order with their layer, output shape, parameter count and inputs."""
-        from .model import _Text
+        from .model import table
 
         index = {id(n): i for i, n in enumerate(self.nodes)}
         rows = [("#", "node", "output shape", "params", "from")]
@@ -239,15 +217,9 @@ class Model(Trainable, Layer):
                 + (" (shared)" if layer is not None and self._uses[id(layer)] > 1 else "")
             rows.append((str(i), label, shape_str(("N", *node.shape)), f"{count:,}",
                          ", ".join(str(index[id(p)]) for p in node.parents) or "-"))
-        widths = [max(len(r[c]) for r in rows) for c in range(5)]
-        lines = ["  ".join(cell.rjust(w) if c == 3 else cell.ljust(w)
-                           for c, (cell, w) in enumerate(zip(row, widths, strict=True)))
-                 for row in rows]
-        rule = "-" * len(lines[0])
         outs = ", ".join(str(index[id(n)]) for n in self.outputs)
-        return _Text("\n".join([f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}",
-                                rule, lines[0], rule, *lines[1:], rule,
-                                f"total parameters: {total:,}"]))
+        return table(f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}", rows,
+                     f"total parameters: {total:,}", right=(3,))
 
     def save(self, path):
         """Write the graph and its parameters to ``path`` (.npz, no pickle), atomically."""

@@ -15,7 +15,7 @@ from .core import Layer, Parameter, as_rng
 
 __all__ = [
     "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
-    "Flatten", "Dropout", "Container", "Residual",
+    "Flatten", "Dropout", "LayerGroup", "Container", "Residual",
 ]
 
 
@@ -281,19 +281,12 @@ class Dropout(Layer):
         return {"p": self.p}
 
 
-class Container(Layer):
-    """A layer made of an ordered list of layers. Parameters are named by position:
-    ``"0.W"``, ``"0.b"``, ``"2.W"``; nested containers give ``"1.0.W"``."""
+class LayerGroup(Layer):
+    """A layer made of other layers, ``self.layers``: parameters are named by position
+    (``"0.W"``, ``"2.b"``; nested groups give ``"1.0.W"``), and train/eval/astype reach
+    every member. Base of ``Container`` (chains) and graph ``Model``s."""
 
-    def __init__(self, *layers):
-        super().__init__()
-        for i, layer in enumerate(layers):
-            if not isinstance(layer, Layer):
-                hint = " Did you forget the parentheses, e.g. nl.ReLU()?" if (
-                    isinstance(layer, type) and issubclass(layer, Layer)) else ""
-                raise TypeError(f"{type(self).__name__} takes Layer objects; argument {i} is "
-                                f"{layer!r}.{hint}")
-        self.layers = list(layers)
+    layers = ()
 
     def parameters(self):
         return {f"{i}.{name}": p
@@ -316,6 +309,20 @@ class Container(Layer):
         for layer in self.layers:
             layer.astype(dtype)
         return self
+
+
+class Container(LayerGroup):
+    """An ordered chain of layers (``Sequential``, ``Residual``)."""
+
+    def __init__(self, *layers):
+        super().__init__()
+        for i, layer in enumerate(layers):
+            if not isinstance(layer, Layer):
+                hint = " Did you forget the parentheses, e.g. nl.ReLU()?" if (
+                    isinstance(layer, type) and issubclass(layer, Layer)) else ""
+                raise TypeError(f"{type(self).__name__} takes Layer objects; argument {i} is "
+                                f"{layer!r}.{hint}")
+        self.layers = list(layers)
 
     def _forward_chain(self, x):
         for i, layer in enumerate(self.layers):

@@ -74,16 +74,9 @@ class Sequential(Trainable, Container):
             count = sum(p.size for p in layer.parameters().values())
             total += count
             rows.append((str(i), repr(layer), shape_str(("N", *shape)), f"{count:,}"))
-        widths = [max(len(r[c]) for r in rows) for c in range(4)]
-        lines = ["  ".join(cell.ljust(w) if c < 3 else cell.rjust(w)
-                           for c, (cell, w) in enumerate(zip(row, widths, strict=True)))
-                 for row in rows]
-        rule = "-" * len(lines[0])
         dtype = self.dtype.name if self.dtype is not None else "float32"
-        header = f"Sequential, input {shape_str(('N', *in_shape))}"
-        text = "\n".join([header, rule, lines[0], rule, *lines[1:], rule,
-                          f"total parameters: {total:,} ({dtype})"])
-        return _Text(text)
+        return table(f"Sequential, input {shape_str(('N', *in_shape))}", rows,
+                     f"total parameters: {total:,} ({dtype})", right=(3,))
 
     def _guess_input_shape(self):
         first = self.layers[0] if self.layers else None
@@ -107,3 +100,14 @@ class _Text(str):
 
     def __repr__(self):
         return str(self)
+
+
+def table(title, rows, footer, right=()):
+    """A plain-text table (first row the header) between rules, as ``summary()`` prints;
+    columns listed in ``right`` are right-aligned (numbers)."""
+    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) if c in right else cell.ljust(w)
+                       for c, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
+             for row in rows]
+    rule = "-" * max(len(line) for line in lines)
+    return _Text("\n".join([title, rule, lines[0], rule, *lines[1:], rule, footer]))

@@ -174,6 +174,20 @@ def _pool_reference(x, size, stride, reduce):
 POOL_CASES = ((2, 2), (3, 2), (2, 1))
 
 
+def _pool_backward_cases(t, reduce, hint):
+    """dx of a pooling backward against central differences of the loop reference, for
+    stride = size, overlapping windows and sizes that do not divide the input."""
+    rng = _rng()
+    x = rng.standard_normal((2, 2, 6, 5))
+    for size, stride in POOL_CASES:
+        dout = rng.standard_normal(_pool_reference(x, size, stride, reduce).shape)
+        numeric = _num_grad(lambda v, size=size, stride=stride, dout=dout: float(np.sum(
+            _pool_reference(v, size, stride, reduce) * dout)), x)
+        t.expect(t.call(dout, x, size, stride), numeric, rtol=1e-5, atol=1e-7,
+                 inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}",
+                 hints=[(numeric * size * size, hint)] if hint else ())
+
+
 @exercise("pool.maxpool_forward", chapter="10_pooling_cnns", signature="f(x, size, stride)")
 def _maxpool_forward(t):
     x = _rng().standard_normal((2, 3, 7, 6))
@@ -186,14 +200,7 @@ def _maxpool_forward(t):
 
 @exercise("pool.maxpool_backward", chapter="10_pooling_cnns", signature="f(dout, x, size, stride)")
 def _maxpool_backward(t):
-    rng = _rng()
-    x = rng.standard_normal((2, 2, 6, 5))
-    for size, stride in POOL_CASES:
-        dout = rng.standard_normal(_pool_reference(x, size, stride, np.max).shape)
-        numeric = _num_grad(lambda v, size=size, stride=stride, dout=dout: float(np.sum(
-            _pool_reference(v, size, stride, np.max) * dout)), x)
-        t.expect(t.call(dout, x, size, stride), numeric, rtol=1e-5, atol=1e-7,
-                 inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}")
+    _pool_backward_cases(t, np.max, hint=None)
     tied = np.zeros((1, 1, 4, 4))
     tied[0, 0, 2:, 2:] = [[1.0, 1.0], [0.5, 1.0]]
     dout = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
@@ -226,15 +233,7 @@ def _avgpool_forward(t):
 
 @exercise("pool.avgpool_backward", chapter="10_pooling_cnns", signature="f(dout, x, size, stride)")
 def _avgpool_backward(t):
-    rng = _rng()
-    x = rng.standard_normal((2, 2, 6, 5))
-    for size, stride in POOL_CASES:
-        dout = rng.standard_normal(_pool_reference(x, size, stride, np.mean).shape)
-        numeric = _num_grad(lambda v, size=size, stride=stride, dout=dout: float(np.sum(
-            _pool_reference(v, size, stride, np.mean) * dout)), x)
-        t.expect(t.call(dout, x, size, stride), numeric, rtol=1e-5, atol=1e-7,
-                 inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}",
-                 hints=[(numeric * size * size, "share dout equally: divide by size^2.")])
+    _pool_backward_cases(t, np.mean, hint="share dout equally: divide by size^2.")
     t.ok("overlapping windows add up")
 
 
