@@ -6,7 +6,8 @@ installed), in one run with the same thread count.
     python benchmarks/bench_mlp.py --threads 2
 
 Targets (issue 2): nnlib within 1.15x of the plain NumPy step and at most 1.0x PyTorch.
-All three compute the same gradients: no gradient with respect to the input images.
+All three compute the same things: the loss value and the parameter gradients, no
+gradient with respect to the input images.
 """
 
 from _timing import compare, load_torch, parse_threads, report
@@ -59,8 +60,11 @@ def plain_numpy_step():
         h1 = np.maximum(x @ Ws[0] + bs[0], 0)
         h2 = np.maximum(h1 @ Ws[1] + bs[1], 0)
         z = h2 @ Ws[2] + bs[2]
-        p = np.exp(z - z.max(axis=1, keepdims=True))
-        p /= p.sum(axis=1, keepdims=True)
+        shifted = z - z.max(axis=1, keepdims=True)
+        p = np.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)
+        p /= total
+        loss = np.mean(np.log(total[:, 0]) - shifted[rows, y])  # computed, as the others do
         p[rows, y] -= 1
         dz = p / BATCH
         dh2 = (dz @ Ws[2].T) * (h2 > 0)
@@ -69,6 +73,7 @@ def plain_numpy_step():
         for W, b, (dW, db) in zip(Ws, bs, grads, strict=True):
             W -= LR * dW
             b -= LR * db
+        return loss
 
     return step
 
