@@ -10,7 +10,7 @@ COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
 TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
 # Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-CHAPTERS  := $(wildcard chapters/*.ipynb)
+CHAPTERS  := $(wildcard chapters/*.ipynb) $(wildcard examples/*.ipynb)
 EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
 CHROMIUM  ?= /usr/bin/chromium
@@ -46,7 +46,7 @@ lab: $(COURSE_STAMP)
 		$(firstword $(CHAPTERS))
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check $(wildcard nnlib tests tools benchmarks chapters solutions exercises)
+	$(BIN)/ruff check $(wildcard nnlib tests tools benchmarks chapters solutions exercises examples)
 
 # Unit tests, then every notebook that exists: chapters and exercises under nbval-lax
 # (cells marked NBVAL_CHECK_OUTPUT are compared), solutions with NNLIB_STRICT=1 so a
@@ -71,7 +71,7 @@ unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 
 notebooks: $(TEST_STAMP)
-	$(BIN)/python tools/run_notebooks.py chapters
+	$(BIN)/python tools/run_notebooks.py chapters examples
 
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix nnlib tests tools benchmarks

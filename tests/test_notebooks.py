@@ -12,6 +12,7 @@ from nnlib.checks import EXERCISES
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+EXECUTED = CHAPTERS + sorted((ROOT / "examples").glob("*.ipynb"))
 SOLUTIONS = sorted((ROOT / "solutions").glob("*.ipynb"))
 
 
@@ -19,7 +20,7 @@ def code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
 
 
-@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", EXECUTED, ids=lambda p: p.name)
 def test_chapter_saved_from_a_clean_run_in_order(path):
     nb = nbformat.read(path, as_version=4)
     counts = [c.execution_count for c in code_cells(nb)]
