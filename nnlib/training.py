@@ -52,7 +52,12 @@ class Trainable:
 
     def _as_list(self, a, n, what, labels=False):
         """One array per input (or output), in order: a bare array when there is one."""
-        items = list(a) if isinstance(a, (list, tuple)) else [a]
+        is_list_of_arrays = isinstance(a, (list, tuple)) and all(
+            isinstance(v, np.ndarray) for v in a)
+        if n == 1 and not (is_list_of_arrays and len(a) == 1):
+            items = [a]  # one array, or nested Python lists that make one array
+        else:
+            items = list(a) if isinstance(a, (list, tuple)) else [a]
         if len(items) != n:
             kind = "inputs" if "input" in what else "outputs"
             raise ValueError(f"{type(self).__name__} has {n} {kind} but got {len(items)} "

@@ -195,3 +195,12 @@ def test_backward_without_input_grad_gives_the_same_parameter_gradients(rng):
     assert model.backward(dout, input_grad=False) is None
     for k, p in model.parameters().items():
         np.testing.assert_array_equal(p.grad, full[k])
+
+
+def test_fit_and_predict_accept_nested_python_lists():
+    model = nl.Sequential(nl.Dense(2, 3, rng=0))
+    x = [[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]
+    model.fit(x, [0, 1, 2], loss="cross_entropy", optimizer=nl.SGD(model.parameters(), lr=0.1),
+              verbose=False)
+    assert model.predict(x).shape == (3, 3)
+    assert model.predict([np.array(x, np.float32)]).shape == (3, 3)
