@@ -139,8 +139,8 @@ class _Pool2D(Layer):
     """Shared validation for pooling layers: square windows, stride defaults to size."""
 
     @reject_unknown_kwargs
-    def __init__(self, pool_size=2, stride=None):
-        super().__init__()
+    def __init__(self, pool_size=2, stride=None, *, dtype=None):
+        super().__init__(dtype=dtype)
         name = type(self).__name__
         self.pool_size = check_int(name, "pool_size", pool_size, low=1)
         self.stride = self.pool_size if stride is None else check_int(name, "stride", stride,
@@ -164,7 +164,7 @@ class _Pool2D(Layer):
         return (c, *self._out_hw(h, w))
 
     def get_config(self):
-        return {"pool_size": self.pool_size, "stride": self.stride}
+        return {**super().get_config(), "pool_size": self.pool_size, "stride": self.stride}
 
     def __repr__(self):
         extra = "" if self.stride == self.pool_size else f", stride={self.stride}"

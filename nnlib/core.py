@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_dtype, float_dtype
+from ._validation import check_array, check_dtype, float_dtype, reject_unknown_kwargs
 
 __all__ = ["Parameter", "Layer", "as_rng"]
 
@@ -76,8 +76,11 @@ class Layer:
     #: follow their input's dtype).
     dtype = None
 
-    def __init__(self):
+    @reject_unknown_kwargs
+    def __init__(self, *, dtype=None):
         self.training = True
+        if dtype is not None:  # a parameter-free layer with a dtype insists on it
+            self._set_dtype(dtype)
 
     def _set_dtype(self, dtype):
         self.dtype = float_dtype(type(self).__name__, dtype)
@@ -126,7 +129,7 @@ class Layer:
 
     def get_config(self) -> dict:
         """Constructor keywords that rebuild this layer (used by ``save``/``load``)."""
-        return {}
+        return {} if self.dtype is None else {"dtype": self.dtype.name}
 
     def astype(self, dtype):
         """Cast every parameter (value and gradient) to ``dtype`` in place; returns self.

@@ -117,9 +117,7 @@ class _Activation(Layer):
 class ReLU(_Activation):
     """max(0, x). Defined in chapters/03_activations.ipynb."""
 
-    def __init__(self):
-        super().__init__()
-        self._x = None
+    _x = None
 
     def _fn(self, x):
         return F.relu(x)
@@ -133,8 +131,8 @@ class LeakyReLU(_Activation):
     """x where x > 0, else alpha x."""
 
     @reject_unknown_kwargs
-    def __init__(self, alpha=0.01):
-        super().__init__()
+    def __init__(self, alpha=0.01, *, dtype=None):
+        super().__init__(dtype=dtype)
         self.alpha = check_float("LeakyReLU", "alpha", alpha, low=0)
         self._x = None
 
@@ -145,15 +143,15 @@ class LeakyReLU(_Activation):
         return F.leaky_relu_grad(x, self.alpha)
 
     def get_config(self):
-        return {"alpha": self.alpha}
+        return {**super().get_config(), "alpha": self.alpha}
 
 
 class ELU(_Activation):
     """x where x > 0, else alpha (e^x - 1)."""
 
     @reject_unknown_kwargs
-    def __init__(self, alpha=1.0):
-        super().__init__()
+    def __init__(self, alpha=1.0, *, dtype=None):
+        super().__init__(dtype=dtype)
         self.alpha = check_float("ELU", "alpha", alpha, low=0)
         self._x = None
 
@@ -164,15 +162,13 @@ class ELU(_Activation):
         return F.elu_grad(x, self.alpha)
 
     def get_config(self):
-        return {"alpha": self.alpha}
+        return {**super().get_config(), "alpha": self.alpha}
 
 
 class Sigmoid(_Activation):
     """1 / (1 + e^-x); backward reuses the stored output: dx = dout s (1 - s)."""
 
-    def __init__(self):
-        super().__init__()
-        self._x = None
+    _x = None
 
     def _fn(self, x):
         return F.sigmoid(x)
@@ -189,9 +185,7 @@ class Sigmoid(_Activation):
 class Tanh(_Activation):
     """tanh(x); backward reuses the stored output: dx = dout (1 - t^2)."""
 
-    def __init__(self):
-        super().__init__()
-        self._x = None
+    _x = None
 
     def _fn(self, x):
         return F.tanh(x)
@@ -209,9 +203,7 @@ class Softmax(_Activation):
     """Row-wise softmax over the last axis. For classification prefer raw logits with
     ``CrossEntropyLoss``, which fuses the softmax and is exact and faster."""
 
-    def __init__(self):
-        super().__init__()
-        self._x = None
+    _x = None
 
     def _fn(self, x):
         return F.softmax(x)
@@ -228,9 +220,7 @@ class Softmax(_Activation):
 class Flatten(Layer):
     """(N, d1, d2, ...) -> (N, d1 d2 ...). A view when the input is contiguous."""
 
-    def __init__(self):
-        super().__init__()
-        self._shape = None
+    _shape = None
 
     def forward(self, x):
         self._check_input(x, ndim=None, expected=None)
@@ -259,8 +249,8 @@ class Dropout(Layer):
     """
 
     @reject_unknown_kwargs
-    def __init__(self, p=0.5, *, rng=None):
-        super().__init__()
+    def __init__(self, p=0.5, *, rng=None, dtype=None):
+        super().__init__(dtype=dtype)
         self.p = check_float("Dropout", "p", p, low=0, high=1, high_open=True)
         self.rng = as_rng(rng)
         self._mask = None
@@ -278,7 +268,7 @@ class Dropout(Layer):
         return dout if self._mask is None else dout * self._mask
 
     def get_config(self):
-        return {"p": self.p}
+        return {**super().get_config(), "p": self.p}
 
 
 class LayerGroup(Layer):

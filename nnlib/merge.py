@@ -90,8 +90,8 @@ class Concatenate(Layer):
     takes_list = True
 
     @reject_unknown_kwargs
-    def __init__(self, axis=-1):
-        super().__init__()
+    def __init__(self, axis=-1, *, dtype=None):
+        super().__init__(dtype=dtype)
         self.axis = check_int("Concatenate", "axis", axis)
         if self.axis == 0:
             raise ValueError("The 'axis' parameter of Concatenate cannot be 0, the batch axis: "
@@ -127,14 +127,15 @@ class Concatenate(Layer):
         return tuple(out)
 
     def get_config(self):
-        return {"axis": self.axis}
+        return {**super().get_config(), "axis": self.axis}
 
 
 class Reshape(Layer):
     """(N, ...) -> (N, *shape): the per-sample shape changes, the values do not."""
 
-    def __init__(self, shape):
-        super().__init__()
+    @reject_unknown_kwargs
+    def __init__(self, shape, *, dtype=None):
+        super().__init__(dtype=dtype)
         self.shape = tuple(int(s) for s in shape)
         self._in_shape = None
 
@@ -158,7 +159,7 @@ class Reshape(Layer):
         return self.shape
 
     def get_config(self):
-        return {"shape": list(self.shape)}
+        return {**super().get_config(), "shape": list(self.shape)}
 
 
 class Pointwise(Layer):
@@ -173,8 +174,9 @@ class Pointwise(Layer):
 
     serializable = False  # it holds Python functions
 
-    def __init__(self, f, df, name=None):
-        super().__init__()
+    @reject_unknown_kwargs
+    def __init__(self, f, df, name=None, *, dtype=None):
+        super().__init__(dtype=dtype)
         if not (callable(f) and callable(df)):
             raise TypeError("Pointwise(f, df) needs two functions: f(x) and its derivative.")
         self.f, self.df = f, df

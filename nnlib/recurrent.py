@@ -202,9 +202,7 @@ class LastTimeStep(Layer):
     """(N, T, H) -> (N, H): the last hidden state, e.g. between an LSTM and a Dense
     classifier. Backward puts the gradient at the last step and zeros elsewhere."""
 
-    def __init__(self):
-        super().__init__()
-        self._shape = None
+    _shape = None
 
     def forward(self, x):
         self._check_input(x, ndim=3, expected="(N, T, H)")

@@ -142,3 +142,22 @@ def test_check_layer_leaves_the_layer_untouched(rng):
     assert layer.W.dtype == np.float32
     np.testing.assert_array_equal(layer.W.data, before)
     assert not layer.W.grad.any()
+
+
+def test_every_layer_takes_dtype_and_a_parameter_free_one_insists_on_it(tmp_path):
+    relu = nl.ReLU(dtype=np.float64)
+    assert relu.forward(np.ones((1, 2))).dtype == np.float64
+    with pytest.raises(TypeError, match="ReLU expected input of dtype float64, got float32"):
+        relu.forward(np.ones((1, 2), np.float32))
+    for layer in (nl.LeakyReLU(0.1, dtype=np.float64), nl.Flatten(dtype=np.float64),
+                  nl.Dropout(0.1, dtype=np.float64), nl.MaxPool2D(2, dtype=np.float64),
+                  nl.Concatenate(dtype=np.float64), nl.LastTimeStep(dtype=np.float64)):
+        assert layer.dtype == np.float64
+    assert nl.ReLU().dtype is None  # by default it follows its input
+    model = nl.Sequential(nl.Dense(2, 2, dtype=np.float64), nl.LeakyReLU(0.3, dtype=np.float64))
+    model.save(tmp_path / "m.npz")
+    loaded = nl.Sequential.load(tmp_path / "m.npz")
+    assert loaded.layers[1].dtype == np.float64 and loaded.layers[1].alpha == 0.3
+    with pytest.raises(TypeError, match=r"ReLU got an unexpected keyword argument 'alpha'\. "
+                                        r"Valid keywords: dtype\."):
+        nl.ReLU(alpha=0.1)
