@@ -19,6 +19,7 @@ import numpy as np
 
 from ._validation import ShapeError, check_array, check_finite, shape_str
 from .layers import LayerGroup
+from .serialization import Saveable
 from .training import Trainable
 
 __all__ = ["Node", "Input", "Model"]
@@ -98,7 +99,7 @@ def _cache(layer):
             for k, v in vars(layer).items() if k.startswith("_") and k != "_workspace"}
 
 
-class Model(Trainable, LayerGroup):
+class Model(Trainable, Saveable, LayerGroup):
     """A network of layers wired as a graph: ``Model(inputs=[...], outputs=[...])``.
 
     ``forward``/``predict``/``fit`` take a list of arrays in ``inputs`` order (a bare
@@ -220,19 +221,6 @@ class Model(Trainable, LayerGroup):
         outs = ", ".join(str(index[id(n)]) for n in self.outputs)
         return table(f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}", rows,
                      f"total parameters: {total:,}", right=(3,))
-
-    def save(self, path):
-        """Write the graph and its parameters to ``path`` (.npz, no pickle), atomically."""
-        from .serialization import save_model
-
-        save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """Rebuild a model saved by ``save``."""
-        from .serialization import load_model
-
-        return load_model(path, expected=cls)
 
     def __repr__(self):
         return f"Model({self.n_inputs} inputs, {len(self.nodes)} nodes, {self.n_outputs} outputs)"

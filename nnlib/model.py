@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from ._validation import check_array, check_finite, shape_str
 from .layers import Container
-from .serialization import load_model, save_model
+from .serialization import Saveable
 from .training import Trainable, accuracy
 
 __all__ = ["Sequential", "accuracy"]
 
 
-class Sequential(Trainable, Container):
+class Sequential(Trainable, Saveable, Container):
     """Layers applied one after the other: ``Sequential(Dense(2, 16), ReLU(), Dense(16, 3))``.
 
     ``forward``/``backward`` run the chain; ``parameters()`` names each parameter by the
@@ -84,15 +84,6 @@ class Sequential(Trainable, Container):
             return (first.in_features,)
         raise ValueError("summary() needs the per-sample input shape: call "
                          "model.summary(input_shape=(784,)) or run the model once first.")
-
-    def save(self, path):
-        """Write the architecture and parameters to ``path`` (.npz, no pickle), atomically."""
-        save_model(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """Rebuild a model saved by ``save``. Raises ValueError for any other file."""
-        return load_model(path, expected=cls)
 
 
 class _Text(str):

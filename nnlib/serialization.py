@@ -16,7 +16,7 @@ import numpy as np
 
 from .core import Layer
 
-__all__ = ["save_model", "load_model"]
+__all__ = ["save_model", "load_model", "Saveable"]
 
 FORMAT = "nnlib-model"
 VERSION = 1
@@ -148,3 +148,17 @@ def load_model(path, expected=None):
         raise TypeError(f"{path!s} holds a {type(model).__name__}, not a {expected.__name__}. "
                         f"Load it with {type(model).__name__}.load(path).")
     return model
+
+
+class Saveable:
+    """Mixin for models: ``model.save(path)`` and ``Model.load(path)``."""
+
+    def save(self, path):
+        """Write the architecture and parameters to ``path`` (.npz, no pickle), atomically."""
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Rebuild a model saved by ``save``. Raises ValueError for any other file, and
+        TypeError if the file holds another kind of model."""
+        return load_model(path, expected=cls)

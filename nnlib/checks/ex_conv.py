@@ -188,14 +188,19 @@ def _pool_backward_cases(t, reduce, hint):
                  hints=[(numeric * size * size, hint)] if hint else ())
 
 
-@exercise("pool.maxpool_forward", chapter="10_pooling_cnns", signature="f(x, size, stride)")
-def _maxpool_forward(t):
+def _pool_forward_cases(t, reduce, wrong, hint):
+    """A pooling forward against the loop reference; ``wrong`` is a known mistake."""
     x = _rng().standard_normal((2, 3, 7, 6))
     for size, stride in POOL_CASES:
-        t.expect(t.call(x, size, stride), _pool_reference(x, size, stride, np.max),
-                 inputs=f"x (2, 3, 7, 6), size={size}, stride={stride}", hints=[
-                     (_pool_reference(x, size, stride, np.mean), "that is average pooling.")])
+        t.expect(t.call(x, size, stride), _pool_reference(x, size, stride, reduce),
+                 inputs=f"x (2, 3, 7, 6), size={size}, stride={stride}",
+                 hints=[(_pool_reference(x, size, stride, wrong), hint)])
     t.ok("stride < size, sizes that do not divide the input")
+
+
+@exercise("pool.maxpool_forward", chapter="10_pooling_cnns", signature="f(x, size, stride)")
+def _maxpool_forward(t):
+    _pool_forward_cases(t, np.max, np.mean, "that is average pooling.")
 
 
 @exercise("pool.maxpool_backward", chapter="10_pooling_cnns", signature="f(dout, x, size, stride)")
@@ -224,11 +229,7 @@ def _maxpool_backward(t):
 
 @exercise("pool.avgpool_forward", chapter="10_pooling_cnns", signature="f(x, size, stride)")
 def _avgpool_forward(t):
-    x = _rng().standard_normal((2, 3, 7, 6))
-    for size, stride in POOL_CASES:
-        t.expect(t.call(x, size, stride), _pool_reference(x, size, stride, np.mean),
-                 inputs=f"x (2, 3, 7, 6), size={size}, stride={stride}", hints=[
-                     (_pool_reference(x, size, stride, np.sum), "divide by size^2: a mean.")])
+    _pool_forward_cases(t, np.mean, np.sum, "divide by size^2: a mean.")
 
 
 @exercise("pool.avgpool_backward", chapter="10_pooling_cnns", signature="f(dout, x, size, stride)")
