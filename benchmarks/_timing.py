@@ -47,14 +47,27 @@ def time_block(fn, iterations):
 
 
 def compare(candidates, iterations, repeats):
-    """Median seconds per call for each candidate, timed in alternating blocks with a
-    short pause between libraries (spinning BLAS threads slow the next one)."""
+    """Seconds per call of each candidate in ``repeats`` blocks, timed in alternation with
+    a short pause between libraries (spinning BLAS threads slow the next one).
+
+    Returns ``{name: [seconds per call, one per block]}``.
+    """
     samples = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
             time.sleep(0.2)
             samples[name].append(time_block(fn, iterations))
-    return {name: statistics.median(s) for name, s in samples.items()}
+    return samples
+
+
+def ratio(samples, name, baseline):
+    """How many times slower ``name`` is than ``baseline``: the median of the ratios of
+    blocks timed side by side (a slow spell of a shared machine hits both blocks of a
+    pair), or the ratio of medians when the two were not timed in pairs."""
+    a, b = samples[name], samples[baseline]
+    if len(a) == len(b):
+        return statistics.median(x / y for x, y in zip(a, b, strict=True))
+    return statistics.median(a) / statistics.median(b)
 
 
 def machine_line(threads):
@@ -73,8 +86,9 @@ def machine_line(threads):
             f"NumPy {np.__version__} with {blas}, {threads} thread(s)")
 
 
-def report(title, medians, baseline, threads):
+def report(title, samples, baseline, threads):
+    """Median time per candidate and its paired ratio to ``baseline``."""
     print(f"\n{title}\n  {machine_line(threads)}")
-    for name, seconds in medians.items():
-        ratio = seconds / medians[baseline] if baseline in medians else float("nan")
-        print(f"  {name:<28} {seconds * 1e3:9.3f} ms   {ratio:5.2f}x {baseline}")
+    for name, values in samples.items():
+        print(f"  {name:<28} {statistics.median(values) * 1e3:9.3f} ms   "
+              f"{ratio(samples, name, baseline):5.2f}x {baseline}")

@@ -10,7 +10,7 @@ for the layer benchmarks; parameter gradients only for the training epoch).
 Naive loops are timed on a batch of 2 and scaled to the batch of 64 (they take seconds).
 """
 
-from _timing import compare, load_torch, parse_threads, report, time_block
+from _timing import compare, load_torch, parse_threads, ratio, report, time_block
 
 args = parse_threads(__doc__)
 
@@ -151,9 +151,9 @@ def cnn_epoch_candidates(torch, n=4000):
     return candidates
 
 
-def print_ratio(medians, name="nnlib"):
-    if "PyTorch CPU" in medians:
-        print(f"  {name} / PyTorch CPU: {medians[name] / medians['PyTorch CPU']:.2f}x")
+def print_ratio(samples, name="nnlib"):
+    if "PyTorch CPU" in samples:
+        print(f"  {name} / PyTorch CPU: {ratio(samples, name, 'PyTorch CPU'):.2f}x")
 
 
 def main():
@@ -163,20 +163,20 @@ def main():
     for x_shape, filters in CONV_SHAPES:
         candidates, naive_step = conv_candidates(x_shape, filters, torch)
         slow = {"SciPy per channel": candidates.pop("SciPy per channel")}
-        medians = compare(candidates, 5 if quick else 50, repeats)
-        medians.update(compare(slow, 1, 1 if quick else 3))
-        medians["naive loops (x32 from batch 2)"] = time_block(naive_step, 1) * BATCH / 2
+        samples = compare(candidates, 5 if quick else 50, repeats)
+        samples.update(compare(slow, 1, 1 if quick else 3))
+        samples["naive loops (x32 from batch 2)"] = [time_block(naive_step, 1) * BATCH / 2]
         report(f"Conv2D {x_shape[1]}->{filters}, 3x3 same, input {x_shape}, forward + backward",
-               medians, "nnlib", args.threads)
-        print_ratio(medians)
-    medians = compare(pool_candidates(torch), 5 if quick else 100, repeats)
-    report("MaxPool2D 2x2, (64, 8, 28, 28), forward + backward", medians, "nnlib", args.threads)
-    print_ratio(medians)
-    medians = compare(cnn_epoch_candidates(torch, 640 if quick else 4000), 1,
+               samples, "nnlib", args.threads)
+        print_ratio(samples)
+    samples = compare(pool_candidates(torch), 5 if quick else 100, repeats)
+    report("MaxPool2D 2x2, (64, 8, 28, 28), forward + backward", samples, "nnlib", args.threads)
+    print_ratio(samples)
+    samples = compare(cnn_epoch_candidates(torch, 640 if quick else 4000), 1,
                       repeats if not quick else 2)
     report("Small CNN (conv8-pool-conv16-pool-dense), one epoch of 4,000 images, batch 64",
-           medians, "nnlib", args.threads)
-    print_ratio(medians)
+           samples, "nnlib", args.threads)
+    print_ratio(samples)
     if torch is None:
         print("\nPyTorch not installed: pip install torch to compare against it.")
 

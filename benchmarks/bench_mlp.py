@@ -10,7 +10,7 @@ All three compute the same things: the loss value and the parameter gradients, n
 gradient with respect to the input images.
 """
 
-from _timing import compare, load_torch, parse_threads, report
+from _timing import compare, load_torch, parse_threads, ratio, report
 
 args = parse_threads(__doc__)
 
@@ -103,12 +103,12 @@ def main():
     if torch is not None:
         candidates[f"PyTorch {torch.__version__} CPU"] = torch_step(torch)
     iterations = 20 if args.quick else 200
-    medians = compare(candidates, iterations, 3 if args.quick else args.repeats)
-    report("MLP 784-256-128-10 train step, batch 128, float32", medians, "plain NumPy",
+    samples = compare(candidates, iterations, 3 if args.quick else args.repeats)
+    report("MLP 784-256-128-10 train step, batch 128, float32", samples, "plain NumPy",
            args.threads)
     if torch is not None:
-        torch_name = next(k for k in medians if k.startswith("PyTorch"))
-        print(f"  nnlib / PyTorch: {medians['nnlib'] / medians[torch_name]:.2f}x")
+        torch_name = next(k for k in samples if k.startswith("PyTorch"))
+        print(f"  nnlib / PyTorch: {ratio(samples, 'nnlib', torch_name):.2f}x")
     else:
         print("  PyTorch not installed: pip install torch to compare against it.")
 
