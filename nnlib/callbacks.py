@@ -195,7 +195,8 @@ class ProgressBar(Callback):
     def on_epoch_begin(self, epoch):
         self._epoch = epoch
         if self._bar is not None:
-            self._bar.set_description(f"epoch {epoch + 1}/{self.epochs}")
+            # refresh=False: tqdm redraws at most every mininterval, not on every call
+            self._bar.set_description(f"epoch {epoch + 1}/{self.epochs}", refresh=False)
 
     def on_batch_end(self, batch, logs):
         if self._bar is not None:
@@ -205,7 +206,7 @@ class ProgressBar(Callback):
 
     def on_epoch_end(self, epoch, logs):
         if self._bar is not None:
-            self._bar.set_postfix_str(_format_logs(logs))
+            self._bar.set_postfix_str(_format_logs(logs), refresh=False)
         else:
             elapsed = time.perf_counter() - self._start
             print(f"epoch {epoch + 1}/{self.epochs}  {_format_logs(logs)}  ({elapsed:.1f} s)",
