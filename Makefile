@@ -76,8 +76,13 @@ notebooks: $(TEST_STAMP)
 format: $(TEST_STAMP)
 	$(BIN)/ruff check --fix nnlib tests tools benchmarks
 
+# Each at 1 and 2 threads; PyTorch joins the comparison when installed in .venv.
 bench: $(COURSE_STAMP)
-	$(BIN)/python benchmarks/bench_mlp.py
+	for threads in 1 2; do \
+		$(BIN)/python benchmarks/bench_mlp.py --threads $$threads && \
+		$(BIN)/python benchmarks/bench_conv.py --threads $$threads || exit 1; \
+	done
+	$(BIN)/python benchmarks/bench_dashboard.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

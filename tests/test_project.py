@@ -71,3 +71,11 @@ def test_ruff_is_pinned_with_explicit_rules():
     test_extra = pyproject["project"]["optional-dependencies"]["test"]
     assert any(r.startswith("ruff==") for r in test_extra)
     assert pyproject["tool"]["ruff"]["lint"]["select"]
+
+
+def test_make_lab_and_test_do_what_the_readme_says():
+    dry = subprocess.run(["make", "-n", "lab", "test"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert "jupyter lab --notebook-dir=." in dry and "chapters/00_welcome.ipynb" in dry
+    assert '-m pytest -n 2 --dist loadfile -p no:nbval -m "not ui" tests' in dry
+    assert "ruff check" in dry and "--nbval-lax" in dry and "NNLIB_STRICT=1" in dry
