@@ -10,7 +10,7 @@ COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
 TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
 # Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
-CHAPTERS  := $(wildcard chapters/*.ipynb) $(wildcard examples/*.ipynb)
+CHAPTERS  := $(sort $(wildcard chapters/*.ipynb)) $(sort $(wildcard examples/*.ipynb))
 EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
 CHROMIUM  ?= /usr/bin/chromium
