@@ -43,7 +43,8 @@ def plot_activation(ax_f, ax_d, name, alpha=0.1, *, lim=5.0, vanish=0.05):
     ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)")
     for ax in (ax_f, ax_d):
         ax.axhline(0, color="black", lw=0.6)
-        ax.legend(loc="upper left")
+    ax_f.legend(loc="upper left")
+    ax_d.legend(loc="best", fontsize=8)
     return artists
 
 
