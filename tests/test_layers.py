@@ -24,6 +24,12 @@ def make_layers():
                      (5, 4)),
         "Sequential": (lambda: nl.Sequential(nl.Dense(3, 6, rng=4), nl.ReLU(),
                                              nl.Dense(6, 2, rng=5), nl.Softmax()), (5, 3)),
+        "Conv2D": (lambda: nl.Conv2D(2, 3, 3, stride=2, padding="same", rng=6), (2, 2, 5, 6)),
+        "MaxPool2D": (lambda: nl.MaxPool2D(2), (2, 3, 4, 5)),
+        "AvgPool2D": (lambda: nl.AvgPool2D(3, stride=1), (2, 2, 5, 4)),
+        "RNN": (lambda: nl.RNN(3, 4, rng=7), (2, 5, 3)),
+        "LSTM": (lambda: nl.LSTM(3, 4, rng=8), (2, 4, 3)),
+        "LastTimeStep": (nl.LastTimeStep, (2, 3, 4)),
     }
 
 
