@@ -5,23 +5,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from ..gradcheck import numerical_gradient
 from .core import exercise
 
-# numerical gradients inside oracles: central differences on the oracle's own formulas
 
-
-def _num_grad(f, x, eps=1e-6):
-    x = x.astype(np.float64).copy()
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + eps
-        plus = f(x)
-        x[i] = old - eps
-        minus = f(x)
-        x[i] = old
-        g[i] = (plus - minus) / (2 * eps)
-    return g
+def _num_grad(f, x):
+    """Central differences of an oracle's own formula, on a float64 copy of ``x``."""
+    return numerical_gradient(f, x.astype(np.float64))
 
 
 def _rng():
