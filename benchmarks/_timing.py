@@ -46,18 +46,35 @@ def time_block(fn, iterations):
     return (time.perf_counter() - start) / iterations
 
 
-def compare(candidates, iterations, repeats):
+def compare(candidates, iterations, repeats, faults=None):
     """Seconds per call of each candidate in ``repeats`` blocks, timed in alternation with
     a short pause between libraries (spinning BLAS threads slow the next one).
 
-    Returns ``{name: [seconds per call, one per block]}``.
+    Returns ``{name: [seconds per call, one per block]}``. When ``faults`` is a dict it
+    receives ``{name: minor page faults per call}`` (median over blocks; Unix only): a
+    library whose temporaries are fresh pages every call pays for it in time, and that
+    cost comes and goes with the state of the C allocator (see benchmarks/README.md).
     """
     samples = {name: [] for name in candidates}
+    counts = {name: [] for name in candidates}
     for _ in range(repeats):
         for name, fn in candidates.items():
             time.sleep(0.2)
+            before = _minor_faults()
             samples[name].append(time_block(fn, iterations))
+            if before is not None:  # per call, the warm-up call included
+                counts[name].append((_minor_faults() - before) / (iterations + 1))
+    if faults is not None and _minor_faults() is not None:
+        faults.update({name: statistics.median(c) for name, c in counts.items()})
     return samples
+
+
+def _minor_faults():
+    try:
+        import resource
+    except ImportError:  # Windows: not counted
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def ratio(samples, name, baseline):
@@ -86,9 +103,13 @@ def machine_line(threads):
             f"NumPy {np.__version__} with {blas}, {threads} thread(s)")
 
 
-def report(title, samples, baseline, threads):
-    """Median time per candidate and its paired ratio to ``baseline``."""
+def report(title, samples, baseline, threads, faults=None):
+    """Median time per candidate and its paired ratio to ``baseline``; with ``faults``
+    (from :func:`compare`), the minor page faults per call too."""
     print(f"\n{title}\n  {machine_line(threads)}")
     for name, values in samples.items():
-        print(f"  {name:<28} {statistics.median(values) * 1e3:9.3f} ms   "
-              f"{ratio(samples, name, baseline):5.2f}x {baseline}")
+        line = (f"  {name:<28} {statistics.median(values) * 1e3:9.3f} ms   "
+                f"{ratio(samples, name, baseline):5.2f}x {baseline}")
+        if faults and name in faults:
+            line += f"   {faults[name]:6.0f} page faults/call"
+        print(line)

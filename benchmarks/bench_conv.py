@@ -163,14 +163,17 @@ def main():
     for x_shape, filters in CONV_SHAPES:
         candidates, naive_step = conv_candidates(x_shape, filters, torch)
         slow = {"SciPy per channel": candidates.pop("SciPy per channel")}
-        samples = compare(candidates, 5 if quick else 50, repeats)
+        faults = {}
+        samples = compare(candidates, 5 if quick else 50, repeats, faults)
         samples.update(compare(slow, 1, 1 if quick else 3))
         samples["naive loops (x32 from batch 2)"] = [time_block(naive_step, 1) * BATCH / 2]
         report(f"Conv2D {x_shape[1]}->{filters}, 3x3 same, input {x_shape}, forward + backward",
-               samples, "nnlib", args.threads)
+               samples, "nnlib", args.threads, faults)
         print_ratio(samples)
-    samples = compare(pool_candidates(torch), 5 if quick else 100, repeats)
-    report("MaxPool2D 2x2, (64, 8, 28, 28), forward + backward", samples, "nnlib", args.threads)
+    faults = {}
+    samples = compare(pool_candidates(torch), 5 if quick else 100, repeats, faults)
+    report("MaxPool2D 2x2, (64, 8, 28, 28), forward + backward", samples, "nnlib", args.threads,
+           faults)
     print_ratio(samples)
     samples = compare(cnn_epoch_candidates(torch, 640 if quick else 4000), 1,
                       repeats if not quick else 2)

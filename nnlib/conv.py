@@ -76,7 +76,7 @@ class Conv2D(Layer):
         self.W = Parameter(initializers.get(init, "Conv2D")(shape, as_rng(rng), self.dtype))
         self.b = Parameter(np.zeros(self.out_channels, dtype=self.dtype))
         self._workspace = {}  # padded input, columns, dx buffer: reused across calls
-        self._cols = None
+        self._x = self._cols = None
 
     def _out_hw(self, h, w):
         kh, kw = self.kernel_size
@@ -94,7 +94,7 @@ class Conv2D(Layer):
         self._out_hw(*x.shape[2:])
         out, self._cols = conv_fn.conv2d_forward(x, self.W.data, self.b.data, self.stride,
                                                  self.padding, self._workspace)
-        self._x_shape = x.shape
+        self._x = x
         return out
 
     def backward(self, dout):
@@ -104,10 +104,15 @@ class Conv2D(Layer):
         self._backward(dout, input_grad=False)
 
     def _backward(self, dout, input_grad):
-        self._require_forward("_cols")
-        dx, dW, db = conv_fn.conv2d_backward(dout, self._x_shape, self._cols, self.W.data,
+        self._require_forward()
+        if self._cols is None:  # a second backward after one forward: rebuild the columns
+            self._cols = conv_fn.columns(self._x, *self.kernel_size, self.stride,
+                                         self.padding, self._workspace)
+        dx, dW, db = conv_fn.conv2d_backward(dout, self._x.shape, self._cols, self.W.data,
                                              self.stride, self.padding, self._workspace,
-                                             input_grad)
+                                             input_grad, reuse_cols=input_grad)
+        if input_grad:
+            self._cols = None  # the dx GEMM wrote over the columns (reuse_cols)
         self.W.grad += dW
         self.b.grad += db
         return dx

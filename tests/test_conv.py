@@ -102,6 +102,36 @@ def test_conv2d_outputs_do_not_alias_the_workspace(rng):
     np.testing.assert_array_equal(dx1, dx1_copy)
 
 
+@pytest.mark.parametrize("stride, padding", [(1, "same"), (1, "valid"), (2, 1), (3, "full")])
+def test_backward_reusing_the_columns_buffer_gives_the_same_gradients(stride, padding, rng):
+    x = rng.standard_normal((3, 2, 7, 6))
+    W, b = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
+    out, cols = C.conv2d_forward(x, W, b, stride, padding, workspace={})
+    dout = rng.standard_normal(out.shape)
+    expected = C.conv2d_backward(dout, x.shape, cols.copy(), W, stride, padding)
+    got = C.conv2d_backward(dout, x.shape, cols, W, stride, padding, workspace={},
+                            reuse_cols=True)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_allclose(g, e, atol=1e-12)
+    np.testing.assert_array_equal(C.columns(x, 3, 3, stride, padding, {}),
+                                  C.conv2d_forward(x, W, b, stride, padding, {})[1])
+
+
+def test_conv2d_backward_twice_after_one_forward_rebuilds_the_columns(rng):
+    # the first backward writes dx's columns over the input's; the second must not see them
+    layer = nl.Conv2D(2, 3, 3, padding="same", dtype=np.float64, rng=0)
+    x = rng.standard_normal((2, 2, 5, 6))
+    dout = rng.standard_normal(layer.forward(x).shape)
+    dx1 = layer.backward(dout)
+    dW1 = layer.W.grad.copy()
+    dx2 = layer.backward(dout)
+    np.testing.assert_allclose(dx2, dx1, atol=1e-12)
+    np.testing.assert_allclose(layer.W.grad, 2 * dW1, atol=1e-12)   # gradients accumulate
+    layer.zero_grad()
+    layer.backward_params(dout)
+    np.testing.assert_allclose(layer.W.grad, dW1, atol=1e-12)
+
+
 def test_backward_of_conv_is_full_convolution_with_the_kernel(rng):
     # dL/dx of a valid correlation is the full convolution of dout with the kernel
     x = rng.standard_normal((1, 1, 6, 5))

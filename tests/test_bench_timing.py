@@ -1,0 +1,38 @@
+"""The benchmark helpers: paired ratios and the page-fault count the reports print."""
+
+import mmap
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import _timing  # noqa: E402
+
+PAGE = mmap.PAGESIZE
+
+
+def touch_fresh_pages(n=64):
+    """Map n fresh anonymous pages and write one byte to each: n minor faults."""
+    m = mmap.mmap(-1, n * PAGE)
+    for i in range(n):
+        m[i * PAGE] = 1
+    m.close()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="page faults are counted on Unix only")
+def test_compare_counts_page_faults_per_call():
+    faults = {}
+    samples = _timing.compare({"fresh pages": touch_fresh_pages, "nothing": lambda: None},
+                              iterations=5, repeats=2, faults=faults)
+    assert set(samples) == set(faults) == {"fresh pages", "nothing"}
+    assert all(len(v) == 2 and min(v) > 0 for v in samples.values())
+    assert faults["fresh pages"] >= 64
+    assert faults["nothing"] < 8
+
+
+def test_ratio_is_the_median_of_paired_block_ratios():
+    samples = {"a": [2.0, 3.0, 10.0], "b": [1.0, 1.0, 1.0]}
+    assert _timing.ratio(samples, "a", "b") == 3.0
+    # unpaired (different block counts): ratio of medians
+    assert _timing.ratio({"a": [2.0, 4.0, 6.0], "b": [2.0]}, "a", "b") == 2.0
