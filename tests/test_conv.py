@@ -117,6 +117,25 @@ def test_backward_reusing_the_columns_buffer_gives_the_same_gradients(stride, pa
                                   C.conv2d_forward(x, W, b, stride, padding, {})[1])
 
 
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 1000, 14336, 53760])
+@pytest.mark.parametrize("itemsize", [4, 8])
+def test_row_length_pads_to_cache_lines_and_avoids_1k_multiples(n, itemsize):
+    ld = C.row_length(n, itemsize)
+    assert n <= ld <= n + 2 * 64 // itemsize
+    assert (ld * itemsize) % 64 == 0
+    assert (ld * itemsize) % 1024 != 0
+
+
+def test_columns_rows_are_never_a_multiple_of_4k_apart(rng):
+    # conv 8->16 on a batch of 64 14x14 images: N Ho Wp = 14,336 floats = 14 x 4 KiB a row
+    x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
+    cols = C.columns(x, 3, 3, 1, "same", workspace={})
+    matrix = C._as_matrix(cols)
+    assert matrix.shape == (72, 14336)
+    assert np.shares_memory(matrix, cols)                # the GEMM operand is not a copy
+    assert matrix.strides[1] == 4 and matrix.strides[0] % 4096 != 0
+
+
 def test_conv2d_backward_twice_after_one_forward_rebuilds_the_columns(rng):
     # the first backward writes dx's columns over the input's; the second must not see them
     layer = nl.Conv2D(2, 3, 3, padding="same", dtype=np.float64, rng=0)
