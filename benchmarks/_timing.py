@@ -94,7 +94,10 @@ def machine_line(threads):
     try:
         from threadpoolctl import threadpool_info
 
-        info = next((i for i in threadpool_info() if i["user_api"] == "blas"), None)
+        # NumPy's BLAS (SciPy may load a second OpenBLAS; the order varies between runs)
+        blases = [i for i in threadpool_info() if i["user_api"] == "blas"]
+        info = next((i for i in blases if "numpy" in i["filepath"]), None) or next(
+            iter(blases), None)
         if info:
             blas = f"{info['internal_api']} {info['version']} ({info.get('architecture')})"
     except ImportError:
