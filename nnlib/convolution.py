@@ -199,8 +199,8 @@ def row_length(n, itemsize):
 
 
 def _matrix(workspace, name, rows, cols, dtype):
-    """A zeroed (rows, cols) view with padded rows (see :func:`row_length`), from
-    ``workspace`` when given, else freshly allocated."""
+    """A zeroed (rows, cols) view with padded rows (see :func:`row_length`) from
+    ``workspace`` (fresh when it is None)."""
     dtype = np.dtype(dtype)
     buf = _buffer(workspace, name, (rows, row_length(cols, dtype.itemsize)), dtype)
     return buf[:, :cols]
@@ -264,7 +264,8 @@ def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
     cols = columns(x, kh, kw, stride, padding, workspace)
     _, _, _, _, h_out, width = cols.shape                             # width: Wp or W_out
     w_out = (_padded_shape(x.shape, kh, kw, stride, padding)[0][3] - kw) // stride + 1
-    out = _matrix(None, "out", f, n * h_out * width, np.result_type(W, cols))
+    dtype, length = np.result_type(W, cols), n * h_out * width
+    out = np.empty((f, row_length(length, dtype.itemsize)), dtype)[:, :length]  # fresh
     np.matmul(W.reshape(f, -1), _as_matrix(cols), out=out)            # (F, N Ho width)
     out += b[:, None]
     return out.reshape(f, n, h_out, width)[..., :w_out].transpose(1, 0, 2, 3), cols
