@@ -64,7 +64,7 @@ def compare(candidates, iterations, repeats, faults=None):
             samples[name].append(time_block(fn, iterations))
             if before is not None:  # per call, the warm-up call included
                 counts[name].append((_minor_faults() - before) / (iterations + 1))
-    if faults is not None and _minor_faults() is not None:
+    if faults is not None and all(counts.values()):  # counted (not on Windows)
         faults.update({name: statistics.median(c) for name, c in counts.items()})
     return samples
 
