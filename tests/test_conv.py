@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from scipy import signal
 
 import nnlib as nl
-from nnlib import convolution as C
+from nnlib.functional import conv as C
+from nnlib.functional import conv_fast as CF
 
 KERNELS = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (2, 3), (3, 2), (1, 4)]
 
@@ -37,7 +38,7 @@ def test_batched_stride_one_equals_scipy_per_channel(padding, kernel_shape, rng)
     x = rng.standard_normal((2, 3, 6, 7))
     W = rng.standard_normal((4, 3, *kernel_shape))
     b = rng.standard_normal(4)
-    out, _ = C.conv2d_forward(x, W, b, 1, padding)
+    out, _ = CF.conv2d_forward(x, W, b, 1, padding)
     for n in range(2):
         for f in range(4):
             expected = sum(signal.correlate2d(x[n, c], W[f, c], padding) for c in range(3)) + b[f]
@@ -53,7 +54,7 @@ def test_fast_equals_naive_on_random_shapes(n, c, f, h, w, kh, kw, stride, paddi
     x = rng.standard_normal((n, c, h, w))
     W = rng.standard_normal((f, c, kh, kw))
     b = rng.standard_normal(f)
-    fast, _ = C.conv2d_forward(x, W, b, stride, padding)
+    fast, _ = CF.conv2d_forward(x, W, b, stride, padding)
     np.testing.assert_allclose(fast, C.conv2d_naive(x, W, b, stride, padding), atol=1e-10)
 
 
@@ -106,21 +107,21 @@ def test_conv2d_outputs_do_not_alias_the_workspace(rng):
 def test_backward_reusing_the_columns_buffer_gives_the_same_gradients(stride, padding, rng):
     x = rng.standard_normal((3, 2, 7, 6))
     W, b = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
-    out, cols = C.conv2d_forward(x, W, b, stride, padding, workspace={})
+    out, cols = CF.conv2d_forward(x, W, b, stride, padding, workspace={})
     dout = rng.standard_normal(out.shape)
-    expected = C.conv2d_backward(dout, x.shape, cols.copy(), W, stride, padding)
-    got = C.conv2d_backward(dout, x.shape, cols, W, stride, padding, workspace={},
+    expected = CF.conv2d_backward(dout, x.shape, cols.copy(), W, stride, padding)
+    got = CF.conv2d_backward(dout, x.shape, cols, W, stride, padding, workspace={},
                             reuse_cols=True)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(g, e, atol=1e-12)
-    np.testing.assert_array_equal(C.columns(x, 3, 3, stride, padding, {}),
-                                  C.conv2d_forward(x, W, b, stride, padding, {})[1])
+    np.testing.assert_array_equal(CF.columns(x, 3, 3, stride, padding, {}),
+                                  CF.conv2d_forward(x, W, b, stride, padding, {})[1])
 
 
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 1000, 14336, 53760])
 @pytest.mark.parametrize("itemsize", [4, 8])
 def test_row_length_pads_to_cache_lines_and_avoids_1k_multiples(n, itemsize):
-    ld = C.row_length(n, itemsize)
+    ld = CF.row_length(n, itemsize)
     assert n <= ld <= n + 2 * 64 // itemsize
     assert (ld * itemsize) % 64 == 0
     assert (ld * itemsize) % 1024 != 0
@@ -129,8 +130,8 @@ def test_row_length_pads_to_cache_lines_and_avoids_1k_multiples(n, itemsize):
 def test_columns_rows_are_never_a_multiple_of_4k_apart(rng):
     # conv 8->16 on a batch of 64 14x14 images: N Ho Wp = 14,336 floats = 14 x 4 KiB a row
     x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
-    cols = C.columns(x, 3, 3, 1, "same", workspace={})
-    matrix = C._as_matrix(cols)
+    cols = CF.columns(x, 3, 3, 1, "same", workspace={})
+    matrix = CF.as_matrix(cols)
     assert matrix.shape == (72, 14336)
     assert np.shares_memory(matrix, cols)                # the GEMM operand is not a copy
     assert matrix.strides[1] == 4 and matrix.strides[0] % 4096 != 0

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import convolution as C
-from .. import pooling as P
+from ..functional import conv as C
+from ..functional import pooling as P
 from .style import CMAP, COLORS, DIVERGING, style_axes
 
 __all__ = ["KERNELS", "plot_convolution", "plot_pooling", "plot_filters", "plot_feature_maps",
