@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import functional as F
 from ..functional import conv as C
 from ..functional import pooling as P
 from .style import CMAP, COLORS, DIVERGING, style_axes
@@ -152,8 +153,6 @@ def plot_backprop(ax, layers, x, dout):
     """A small dense network as nodes and edges: each unit shows its forward value
     (above) and the gradient flowing back into it (below); edge colour is the weight's
     sign and width its size. ``layers`` is a list of (W, b, activation name)."""
-    from .. import functional as F
-
     acts, pres = [x], []
     for W, b, act in layers:
         pres.append(acts[-1] @ W + b)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import init as initializers
+from ..data import load_photo
 from . import curves, images
 from .style import new_figure, to_png
 
@@ -125,8 +127,6 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50):
 def init_explorer(init="he_normal", activation="relu", depth=8):
     """Activation and gradient histograms per layer for an init scheme x activation x depth."""
     w = _widgets()
-    from .. import init as initializers
-
     names = [n for n in initializers._BY_NAME if n not in ("xavier_uniform", "xavier_normal",
                                                           "kaiming_uniform", "kaiming_normal")]
     controls = {"init": w.Dropdown(options=names, value=init, description="init"),
@@ -147,8 +147,6 @@ def convolution_explorer(image=None, kernel="sobel x", mode="same"):
     mode; the output and its size formula."""
     w = _widgets()
     if image is None:
-        from ..data import load_photo
-
         image = load_photo(size=96)
     controls = {"kernel": w.Dropdown(options=[*images.KERNELS, "custom"], value=kernel,
                                      description="kernel"),
