@@ -176,30 +176,38 @@ class CrossEntropyLoss(Loss):
     (one-hot or soft). The softmax is fused in, so dlogits = (p - y) / N, derived in
     chapters/05_softmax_cross_entropy.ipynb. Do not put a Softmax layer before it.
     Accuracy: the arg-max of the logits against the label (or the target's arg-max).
+
+    Sequences: logits ``(N, T, C)`` with labels ``(N, T)`` (or probabilities ``(N, T,
+    C)``) score every position, the mean over all N T positions (as PyTorch's
+    cross-entropy with the classes on axis 1); accuracy is then per position. This is
+    the loss of a language model, chapters/13_attention_transformers.ipynb.
     """
 
     has_accuracy = True
 
     def accuracy(self, pred, target):
-        labels = target if target.ndim == 1 else target.argmax(axis=1)
-        return float(np.mean(pred.argmax(axis=1) == labels))
+        labels = target if target.ndim == pred.ndim - 1 else target.argmax(axis=-1)
+        return float(np.mean(pred.argmax(axis=-1) == labels))
 
     def _check_target(self, pred, target):
         name = "CrossEntropyLoss"
-        if pred.ndim != 2:
-            raise ShapeError(f"{name} expected logits (N, C), got {shape_str(pred.shape)}. "
-                             f"The last layer should output one score per class.")
-        n, c = pred.shape
-        if target.ndim == 2:
+        if pred.ndim not in (2, 3):
+            raise ShapeError(f"{name} expected logits (N, C), or (N, T, C) for sequences, got "
+                             f"{shape_str(pred.shape)}. The last layer should output one "
+                             f"score per class.")
+        c = pred.shape[-1]
+        lead = pred.shape[:-1]                       # (N,) or (N, T)
+        if target.ndim == pred.ndim:
             super()._check_target(pred, target)
             if not np.issubdtype(target.dtype, np.floating):
                 target = target.astype(pred.dtype)
             _check_unit_interval(name, target, "one-hot/probability targets",
                                  "Rows must be probability vectors.")
             return
-        if target.shape != (n,):
-            raise ShapeError(f"{name} expected integer labels of shape ({n},) or one-hot "
-                             f"targets ({n}, {c}), got {shape_str(target.shape)}.")
+        if target.shape != lead:
+            raise ShapeError(f"{name} expected integer labels of shape {shape_str(lead)} or "
+                             f"one-hot targets {shape_str(pred.shape)}, got "
+                             f"{shape_str(target.shape)}.")
         if not np.issubdtype(target.dtype, np.integer):
             whole = (np.issubdtype(target.dtype, np.floating)
                      and np.all(np.isfinite(target)) and np.all(target == np.round(target)))
@@ -214,9 +222,14 @@ class CrossEntropyLoss(Loss):
                              f"{hi + 1} outputs, or relabel the classes to 0 .. {c - 1}.")
 
     def _compute(self, pred, target):
-        if target.ndim == 2 and target.dtype != pred.dtype:
+        if target.ndim == pred.ndim and target.dtype != pred.dtype:
             target = target.astype(pred.dtype)
-        return F.cross_entropy(pred, target)
+        if pred.ndim == 2:
+            return F.cross_entropy(pred, target)
+        c = pred.shape[-1]                           # every position is one row
+        rows = target.reshape(-1, c) if target.ndim == 3 else target.reshape(-1)
+        loss, dlogits = F.cross_entropy(pred.reshape(-1, c), rows)
+        return loss, dlogits.reshape(pred.shape)
 
 
 _BY_NAME = {"mse": MSELoss, "bce": BCELoss, "bce_with_logits": BCEWithLogitsLoss,

@@ -69,8 +69,19 @@ class Trainable:
         check_finite(name, a, name=what)
         return a
 
+    def _index_inputs(self):
+        """One bool per input: True where the input is integer indices (it feeds an
+        ``Embedding``), which must stay integers. Models override this."""
+        return [False] * self.n_inputs
+
+    def _inputs(self, a, what="inputs"):
+        """The input arrays, in order: numbers in the model's dtype, except index inputs
+        (token ids for an ``Embedding``), which keep their integer dtype."""
+        return self._as_list(a, self.n_inputs, what, labels=self._index_inputs())
+
     def _as_list(self, a, n, what, labels=False):
-        """One array per input (or output), in order: a bare array when there is one."""
+        """One array per input (or output), in order: a bare array when there is one.
+        ``labels`` (one bool, or one per array): integer arrays stay integers."""
         is_list_of_arrays = isinstance(a, (list, tuple)) and all(
             isinstance(v, np.ndarray) for v in a)
         if n == 1 and not (is_list_of_arrays and len(a) == 1):
@@ -82,7 +93,8 @@ class Trainable:
             raise ValueError(f"{type(self).__name__} has {n} {kind} but got {len(items)} "
                              f"arrays of {what}. Pass a list of {n} arrays, in the order of "
                              f"the model's {kind}.")
-        arrays = [self._as_data(v, what, labels=labels) for v in items]
+        keep = labels if isinstance(labels, list) else [labels] * n
+        arrays = [self._as_data(v, what, labels=k) for v, k in zip(items, keep, strict=True)]
         lengths = {len(v) for v in arrays}
         if len(lengths) != 1:
             raise ShapeError(f"the {what} arrays have different numbers of rows: "
@@ -146,7 +158,7 @@ class Trainable:
         batch_size = check_int("fit", "batch_size", batch_size, low=1)
         self._check_optimizer(optimizer)
         self.optimizer = optimizer  # callbacks such as LearningRateScheduler reach it here
-        xs = self._as_list(x, self.n_inputs, "inputs")
+        xs = self._inputs(x)
         ys = self._as_list(y, self.n_outputs, "targets", labels=True)
         if len(xs[0]) != len(ys[0]):
             raise ShapeError(f"fit got {len(xs[0])} inputs but {len(ys[0])} targets; they must "
@@ -155,7 +167,7 @@ class Trainable:
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
                 raise TypeError("validation_data must be a pair (x_val, y_val).")
-            val = (self._as_list(validation_data[0], self.n_inputs, "validation inputs"),
+            val = (self._inputs(validation_data[0], "validation inputs"),
                    self._as_list(validation_data[1], self.n_outputs, "validation targets",
                                  labels=True))
         self._remember_input_shapes(xs)
@@ -270,7 +282,7 @@ class Trainable:
         """Outputs for ``x`` in evaluation mode (dropout off), computed in batches; a list
         for several outputs."""
         batch_size = check_int("predict", "batch_size", batch_size, low=1)
-        outs = self._predict_lists(self._as_list(x, self.n_inputs, "inputs"), batch_size)
+        outs = self._predict_lists(self._inputs(x), batch_size)
         return outs[0] if self.n_outputs == 1 else outs
 
     def _evaluate_lists(self, xs, ys, losses, weights, batch_size=256):
@@ -287,7 +299,7 @@ class Trainable:
         ``out0_loss``, ... with several outputs).
         """
         losses, weights = self._losses(loss, loss_weights)
-        xs = self._as_list(x, self.n_inputs, "inputs")
+        xs = self._inputs(x)
         ys = self._as_list(y, self.n_outputs, "targets", labels=True)
         return self._evaluate_lists(xs, ys, losses, weights,
                                     check_int("evaluate", "batch_size", batch_size, low=1))

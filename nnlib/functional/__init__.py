@@ -7,7 +7,7 @@ wrappers around these.
 =====================  ==========================================================
 module                 kernels
 =====================  ==========================================================
-``activations``        sigmoid, tanh, relu, leaky_relu, elu and their ``*_grad``
+``activations``        sigmoid, tanh, relu, leaky_relu, elu, gelu and their ``*_grad``
 ``logits``             logsumexp, softmax, log_softmax, softmax_jacobian/backward
 ``losses``             one_hot, mse, binary_cross_entropy(_with_logits), cross_entropy
 ``conv``               output_size, correlate2d/convolve2d, im2col/col2im, conv2d,
@@ -15,15 +15,31 @@ module                 kernels
 ``conv_fast``          what ``nl.Conv2D`` runs: the same convolution with workspaces
                        and layout tricks (not re-exported here)
 ``pooling``            max/avg pooling forward and backward, ``*_naive`` twins
+``normalization``      batch_norm, layer_norm and their backward, ``*_naive`` twins
+``embedding``          embedding lookup and its backward, sinusoidal_positions
+``attention``          causal_mask, scaled_dot_product_attention and its backward,
+                       split_heads/merge_heads, ``attention_naive``
 =====================  ==========================================================
 
 Every kernel of the teaching modules is importable from here: ``nl.functional.relu``.
 """
 
-from . import activations, conv, conv_fast, logits, losses, pooling
+from . import (
+    activations,
+    attention,
+    conv,
+    conv_fast,
+    embedding,
+    logits,
+    losses,
+    normalization,
+    pooling,
+)
 from .activations import (
     elu,
     elu_grad,
+    gelu,
+    gelu_grad,
     leaky_relu,
     leaky_relu_grad,
     relu,
@@ -32,6 +48,14 @@ from .activations import (
     sigmoid_grad,
     tanh,
     tanh_grad,
+)
+from .attention import (
+    attention_naive,
+    causal_mask,
+    merge_heads,
+    scaled_dot_product_attention,
+    scaled_dot_product_attention_backward,
+    split_heads,
 )
 from .conv import (
     MODES,
@@ -48,6 +72,12 @@ from .conv import (
     pad_amounts,
     pad_images,
 )
+from .embedding import embedding as embedding_lookup
+from .embedding import (
+    embedding_backward,
+    embedding_backward_naive,
+    sinusoidal_positions,
+)
 from .logits import log_softmax, logsumexp, softmax, softmax_backward, softmax_jacobian
 from .losses import (
     binary_cross_entropy,
@@ -55,6 +85,15 @@ from .losses import (
     cross_entropy,
     mse,
     one_hot,
+)
+from .normalization import (
+    batch_norm,
+    batch_norm_backward,
+    batch_norm_naive,
+    layer_norm,
+    layer_norm_backward,
+    layer_norm_naive,
+    normalize_backward_naive,
 )
 from .pooling import (
     avgpool_backward,
@@ -74,5 +113,11 @@ __all__ = [
     "pad_amounts", "pad_images", "correlate2d", "convolve2d", "im2col", "im2col_naive",
     "col2im", "conv2d", "conv2d_backward", "conv2d_naive", "conv2d_backward_naive",
     "maxpool_forward", "maxpool_backward", "avgpool_forward", "avgpool_backward",
-    "maxpool_naive", "avgpool_naive",
+    "maxpool_naive", "avgpool_naive", "gelu", "gelu_grad", "normalization", "embedding",
+    "attention", "batch_norm", "batch_norm_backward", "batch_norm_naive", "layer_norm",
+    "layer_norm_backward", "layer_norm_naive", "normalize_backward_naive",
+    "embedding_lookup", "embedding_backward", "embedding_backward_naive",
+    "sinusoidal_positions", "causal_mask", "scaled_dot_product_attention",
+    "scaled_dot_product_attention_backward", "attention_naive", "split_heads",
+    "merge_heads",
 ]

@@ -27,7 +27,9 @@ class Dense(Layer):
 
     Shapes
     ------
-    x : (N, in_features) -> y : (N, out_features); W : (in, out), b : (out,)
+    x : (N, in_features) -> y : (N, out_features); W : (in, out), b : (out,).
+    A sequence x : (N, T, in_features) gives y : (N, T, out_features), the same map at
+    every position (as PyTorch's ``Linear``): the output layer of a sequence model.
     """
 
     @reject_unknown_kwargs
@@ -44,26 +46,31 @@ class Dense(Layer):
         self._x = None
 
     def forward(self, x):
-        self._check_input(x, ndim=2, expected=f"(N, {self.in_features})")
-        if x.shape[1] != self.in_features:
+        self._check_input(x, ndim=x.ndim if isinstance(x, np.ndarray) else 2,
+                          expected=f"(N, {self.in_features})")
+        if x.shape[-1] != self.in_features:
             self._shape_error(x)
         self._x = x
-        out = x @ self.W.data  # (N, out)
+        out = x.reshape(-1, self.in_features) @ self.W.data  # (N, out), or (N T, out)
         out += self.b.data
-        return out
+        return out.reshape(*x.shape[:-1], self.out_features)
 
     def _shape_error(self, x):
-        got = x.shape[1]
+        got = x.shape[-1]
         if got == 1 and x.shape[0] == self.in_features:
             fix = "Rows are samples: a single sample needs x.reshape(1, -1), a batch needs x.T."
+        elif x.ndim == 3 and x.shape[1] * x.shape[2] == self.in_features:
+            fix = ("Flatten images first: nl.Flatten() or x.reshape(len(x), -1) (Dense "
+                   "takes (N, features) or sequences (N, T, features)).")
         else:
             fix = (f"The data or the previous layer gives {got} features: use "
                    f"Dense({got}, {self.out_features}), or fix the layer before.")
-        raise ShapeError(f"Dense expected input (N, {self.in_features}), "
+        seq = f" or (N, T, {self.in_features})" if x.ndim == 3 else ""
+        raise ShapeError(f"Dense expected input (N, {self.in_features}){seq}, "
                          f"got {shape_str(x.shape)}. {fix}")
 
     def _check_input(self, x, *, ndim, expected):
-        if isinstance(x, np.ndarray) and x.ndim != 2:
+        if isinstance(x, np.ndarray) and x.ndim not in (2, 3):
             fix = ("Flatten images first: nl.Flatten() or x.reshape(len(x), -1)."
                    if x.ndim > 2 else "A single sample needs x.reshape(1, -1).")
             raise ShapeError(f"Dense expected input {expected}, got {shape_str(x.shape)}. {fix}")
@@ -71,17 +78,22 @@ class Dense(Layer):
 
     def backward(self, dout):
         self.backward_params(dout)
-        return dout @ self.W.data.T       # (N, out) @ (out, in) -> (N, in)
+        dx = dout.reshape(-1, self.out_features) @ self.W.data.T  # (N, out) @ (out, in)
+        return dx.reshape(self._x.shape)
 
     def backward_params(self, dout):
         self._require_forward()
-        self.W.grad += self._x.T @ dout   # (in, N) @ (N, out) -> (in, out)
+        x = self._x.reshape(-1, self.in_features)        # (N, in); sequences: (N T, in)
+        dout = dout.reshape(-1, self.out_features)
+        self.W.grad += x.T @ dout         # (in, N) @ (N, out) -> (in, out)
         self.b.grad += dout.sum(axis=0)   # (out,)
 
     def parameters(self):
         return {"W": self.W, "b": self.b}
 
     def output_shape(self, input_shape):
+        if len(input_shape) == 2 and input_shape[1] == self.in_features:  # a sequence
+            return (input_shape[0], self.out_features)
         if tuple(input_shape) != (self.in_features,):
             raise ShapeError(f"Dense expected per-sample input ({self.in_features},), "
                              f"got {shape_str(input_shape)}.")

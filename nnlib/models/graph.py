@@ -89,6 +89,11 @@ class Model(Trainable, Saveable, LayerGroup):
         self.n_inputs, self.n_outputs = len(self.inputs), len(self.outputs)
         self._caches = {}
 
+    def _index_inputs(self):
+        """An input whose every consumer takes indices (an Embedding) keeps its ints."""
+        return [all(getattr(n.layer, "takes_indices", False)
+                    for n in self.nodes if node in n.parents) for node in self.inputs]
+
     # --- the graph at work -----------------------------------------------------------------
     def _forward_many(self, xs):
         values = {id(n): x for n, x in zip(self.inputs, xs, strict=True)}

@@ -50,6 +50,9 @@ class Sequential(Trainable, Saveable, Container):
         return self._backward_chain(dout, input_grad)
 
     # --- the hooks of the shared training loop (nnlib.training.Trainable) ------------------
+    def _index_inputs(self):
+        return [bool(self.layers) and getattr(self.layers[0], "takes_indices", False)]
+
     def _forward_many(self, xs):
         return [self._forward_chain(xs[0])]
 
