@@ -80,7 +80,8 @@ format: $(TEST_STAMP)
 bench: $(COURSE_STAMP)
 	for threads in 1 2; do \
 		$(BIN)/python benchmarks/bench_mlp.py --threads $$threads && \
-		$(BIN)/python benchmarks/bench_conv.py --threads $$threads || exit 1; \
+		$(BIN)/python benchmarks/bench_conv.py --threads $$threads && \
+		$(BIN)/python benchmarks/bench_transformer.py --threads $$threads || exit 1; \
 	done
 	$(BIN)/python benchmarks/bench_dashboard.py
 
