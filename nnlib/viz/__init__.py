@@ -3,6 +3,7 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .attention import attention_explorer, attention_layers, attention_maps, plot_attention
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -49,5 +50,6 @@ __all__ = [
     "plot_decision_boundary", "plot_backprop", "plot_history", "LiveDashboard", "View",
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
-    "decision_boundary_view", "plot_model", "plot_weight_images",
+    "decision_boundary_view", "plot_model", "plot_weight_images", "attention_explorer",
+    "attention_layers", "attention_maps", "plot_attention",
 ]
