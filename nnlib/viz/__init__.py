@@ -3,6 +3,13 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .arrays import (
+    broadcast_alignment,
+    broadcast_explorer,
+    parse_shape,
+    plot_broadcast,
+    plot_timings,
+)
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -27,6 +34,15 @@ from .images import (
     plot_misclassified,
     plot_pooling,
 )
+from .neurons import (
+    INITS,
+    init_grid,
+    layer_profile,
+    neuron_explorer,
+    plot_init_grid,
+    plot_layer_profile,
+    plot_neuron,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -50,4 +66,7 @@ __all__ = [
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    "parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer", "plot_timings",
+    "INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
+    "init_grid", "plot_init_grid",
 ]
