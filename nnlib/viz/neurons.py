@@ -128,12 +128,13 @@ def _value_map(ax, values, title, *, bins=61):
     return image
 
 
-def plot_layer_profile(ax_std, ax_act, ax_grad, acts, grads):
+def plot_layer_profile(ax_std, ax_act, ax_grad, acts, grads, *, label=None):
     """Left: std of each layer's activations and of the gradient reaching each layer's
     input, on a log scale; the grey line is 1, the std of the input batch and of the
     gradient fed in at the top. An std of exactly 0 is drawn as an x on the bottom edge.
     Middle and right: the distribution of activations and of gradients per layer (colour:
-    fraction of the layer's values per bin, log scale).
+    fraction of the layer's values per bin, log scale). ``label`` (e.g. the initialiser)
+    opens the left title.
 
     Returns the artists drawn.
     """
@@ -157,9 +158,10 @@ def plot_layer_profile(ax_std, ax_act, ax_grad, acts, grads):
     ax_std.axhline(1.0, color=COLORS["grey"], lw=1, label="1 = input scale")
     ax_std.set_yscale("log")
     ax_std.set_ylim(low, high)
+    summary = (f"std: activations of layer {depth} {a_std[-1]:.2g}, gradient at layer 1 "
+               f"{g_std[0]:.2g}")
     ax_std.set(xlabel="layer", ylabel="standard deviation (log scale)",
-               title=f"std: activations of layer {depth} {a_std[-1]:.2g}, "
-                     f"gradient at layer 1 {g_std[0]:.2g}")
+               title=summary if label is None else f"{label}\n{summary}")
     ax_std.title.set_fontsize(10)
     ax_std.legend(fontsize=8, loc="best")
     artists.append(_value_map(ax_act, acts, "activations per layer"))
