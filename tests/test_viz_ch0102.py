@@ -125,6 +125,10 @@ def test_plot_layer_profile_draws_the_stds_it_computed():
     np.testing.assert_allclose(artists[1].get_ydata(), [g.std() for g in grads])
     assert axes[0].get_yscale() == "log"
     assert artists[-2].get_array().shape == (6, 61)       # one histogram row per layer
+    assert axes[0].get_title().startswith("std: activations of layer 6")
+    fig, axes = viz.new_figure(1, 3)
+    viz.plot_layer_profile(*axes, acts, grads, label="glorot + relu")
+    assert axes[0].get_title().startswith("glorot + relu\nstd:")
 
 
 def test_plot_layer_profile_marks_exact_zeros():
@@ -207,3 +211,4 @@ def test_views_fit_a_1400_by_900_screen():
         view = make(factory)
         _, _, width, height = view.layout
         assert width * 90 <= 1400 and (height or 3.2) * 90 + 150 <= 900, factory
+        assert view.image.layout.max_width == f"{round(width * 90)}px"   # never upscaled

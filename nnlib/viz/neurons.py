@@ -75,9 +75,12 @@ def neuron_explorer(w1=1.5, w2=-1.0, b=0.5, activation="sigmoid"):
     controls = {"w1": _slider(w, w1, -4, 4, 0.1, "w1"), "w2": _slider(w, w2, -4, 4, 0.1, "w2"),
                 "b": _slider(w, b, -4, 4, 0.1, "b"),
                 "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation,
-                                         description="activation")}
-    return View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
+                                         description="activation",
+                                         style={"description_width": "initial"})}
+    view = View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
                 controls, width=6.5, height=5, title="One neuron: f(w·x + b)")
+    view.image.layout.max_width = f"{round(6.5 * 90)}px"  # shrink to fit, never blow up
+    return view
 
 
 # ------------------------------------------------------------------ signal through depth
@@ -146,15 +149,14 @@ def plot_layer_profile(ax_std, ax_act, ax_grad, acts, grads, *, label=None):
     low = min(nonzero.min(), 0.1) / 10 if nonzero.size else 1e-2
     high = max(both.max(), 10.0) * 3
     artists = []
-    for stds, style, color, label in ((a_std, "-o", COLORS["blue"], "activations"),
-                                      (g_std, "--s", COLORS["vermillion"], "gradients")):
+    for stds, style, color, what in ((a_std, "-o", COLORS["blue"], "activations"),
+                                     (g_std, "--s", COLORS["vermillion"], "gradients")):
         artists += ax_std.plot(layers, np.where(stds > 0, stds, low), style, color=color,
-                               ms=4, label=label)
+                               ms=4, label=what)
         zero = stds == 0
         if zero.any():
             artists += ax_std.plot(layers[zero], np.full(zero.sum(), low), "x", color=color,
-                                   ms=10, mew=2, clip_on=False,
-                                   label=f"{label}: exactly 0")
+                                   ms=10, mew=2, clip_on=False, label=f"{what}: exactly 0")
     ax_std.axhline(1.0, color=COLORS["grey"], lw=1, label="1 = input scale")
     ax_std.set_yscale("log")
     ax_std.set_ylim(low, high)

@@ -145,13 +145,17 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
         controls["std"].disabled = change["new"] != "normal"
 
     controls["init"].observe(enable_std, names="value")
+    for control in controls.values():                # labels in full, never cut off
+        control.style.description_width = "initial"
 
     def draw(fig, axes, init, std, activation, depth, width):
         acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
         return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
 
-    return View(draw, controls, ncols=3, width=13, height=3.8,
+    view = View(draw, controls, ncols=3, width=13, height=3.8,
                 title="Initialisation and depth: activations and gradients layer by layer")
+    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
+    return view
 
 
 def convolution_explorer(image=None, kernel="sobel x", mode="same"):
