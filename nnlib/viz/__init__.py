@@ -3,6 +3,13 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .arrays import (
+    broadcast_alignment,
+    broadcast_explorer,
+    parse_shape,
+    plot_broadcast,
+    plot_timings,
+)
 from .backprop_views import (
     STEP_FUNCTIONS,
     backprop_explorer,
@@ -44,6 +51,15 @@ from .loss_views import (
     plot_gradient_magnitudes,
     plot_runs,
 )
+from .neurons import (
+    INITS,
+    init_grid,
+    layer_profile,
+    neuron_explorer,
+    plot_init_grid,
+    plot_layer_profile,
+    plot_neuron,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -69,4 +85,7 @@ __all__ = [
     "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
     "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",
     "STEP_FUNCTIONS", "difference_errors", "plot_step_errors", "step_size_explorer",
+    "parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer", "plot_timings",
+    "INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
+    "init_grid", "plot_init_grid",
 ]

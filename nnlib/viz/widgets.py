@@ -113,24 +113,40 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50):
         title="Gradient-descent playground")
 
 
-def init_explorer(init="he_normal", activation="relu", depth=8):
-    """Activation and gradient histograms per layer for an init scheme x activation x depth."""
+def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
+    """A deep MLP at initialisation: the std of activations and gradients per layer (log
+    scale) and their distributions, for an initialiser x activation x depth x width.
+    ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
+    for the others (their scale comes from the fans)."""
     w = _widgets()
-    from .. import init as initializers
+    from .neurons import INITS, layer_profile, plot_layer_profile
 
-    names = [n for n in initializers._BY_NAME if n not in ("xavier_uniform", "xavier_normal",
-                                                          "kaiming_uniform", "kaiming_normal")]
-    controls = {"init": w.Dropdown(options=names, value=init, description="init"),
+    controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
+                "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
+                                        description="normal std", continuous_update=False,
+                                        readout_format=".3g", disabled=init != "normal"),
                 "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
                                          description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=20, description="depth",
-                                     continuous_update=False)}
+                "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
+                                     continuous_update=False),
+                "width": w.IntSlider(value=width, min=16, max=512, step=16,
+                                     description="width", continuous_update=False)}
 
-    def draw(fig, axes, init, activation, depth):
-        acts, grads = curves.depth_statistics(init, activation, depth, width=128, n=256)
-        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads)
+    def enable_std(change):  # registered before the View's own observer: runs first
+        controls["std"].disabled = change["new"] != "normal"
 
-    return View(draw, controls, ncols=2, height=3.5, title="Initialisation and depth")
+    controls["init"].observe(enable_std, names="value")
+    for control in controls.values():                # labels in full, never cut off
+        control.style.description_width = "initial"
+
+    def draw(fig, axes, init, std, activation, depth, width):
+        acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
+        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
+
+    view = View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth: activations and gradients layer by layer")
+    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
+    return view
 
 
 def convolution_explorer(image=None, kernel="sobel x", mode="same"):
