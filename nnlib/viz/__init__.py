@@ -3,6 +3,14 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .conv_views import (
+    KERNEL_PRESETS,
+    convolution_explorer,
+    make_kernel,
+    plot_conv_layer,
+    plot_sliding_window,
+    sliding_window_explorer,
+)
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -32,7 +40,6 @@ from .widgets import (
     View,
     activation_explorer,
     backprop_explorer,
-    convolution_explorer,
     decision_boundary_view,
     gd_playground,
     init_explorer,
@@ -49,5 +56,6 @@ __all__ = [
     "plot_decision_boundary", "plot_backprop", "plot_history", "LiveDashboard", "View",
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
-    "decision_boundary_view", "plot_model", "plot_weight_images",
+    "decision_boundary_view", "plot_model", "plot_weight_images", "KERNEL_PRESETS",
+    "make_kernel", "plot_conv_layer", "plot_sliding_window", "sliding_window_explorer",
 ]
