@@ -195,7 +195,7 @@ _SMALL_KERNELS = {
 
 
 def _bar_image():
-    """A 6 x 7 picture of a bright bar on a dark background (pixel values 0-9)."""
+    """A 6 x 7 picture: a bar of ink (9, with a softer edge of 4) on paper (0)."""
     image = np.zeros((6, 7))
     image[1:5, 3:5] = 9.0
     image[1:5, 2] = 4.0
