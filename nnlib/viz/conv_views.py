@@ -244,7 +244,7 @@ def convolution_explorer(image=None, kernel="sobel x", size=3, stride=1, padding
         "stride": w.IntSlider(value=stride, min=1, max=4, description="stride",
                               continuous_update=False),
         "padding": w.ToggleButtons(options=paddings, value=padding, description="padding",
-                                   style={"button_width": "52px"}),
+                                   style={"button_width": "64px"}),
         "seed": w.IntSlider(value=seed, min=0, max=20, description="random seed",
                             continuous_update=False),
     }
