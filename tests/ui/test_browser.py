@@ -3,7 +3,8 @@
 For every notebook in ``NOTEBOOKS`` (the pilot chapters and a dashboard demo) the test
 opens it in a JupyterLab served on 127.0.0.1, runs all cells, and asserts that
 
-- every code cell ran and none produced an error or a traceback;
+- every code cell ran and none produced an error or a traceback; MathJax rendered all
+  of the Markdown's LaTeX;
 - the notebook shows the expected number of interactive views (``nnlib.viz.View``);
 - each view fits a 1400 x 900 screen with its controls, and no control's label is cut;
 - **every control of every view**, moved as a learner moves it (a slider dragged, a
@@ -235,6 +236,8 @@ def test_notebook_runs_and_every_control_of_every_view_responds(lab, browser, en
         assert state["images"] >= entry["images"], state
 
         panel = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
+        math_errors = panel.locator("mjx-merror, .MathJax_Error").all_inner_texts()
+        assert not math_errors, f"LaTeX that MathJax cannot render: {math_errors}"
         views = panel.locator(".nnlib-view")
         assert views.count() == entry["views"], f"{views.count()} views"
         for v in range(views.count()):
