@@ -11,7 +11,6 @@ import numpy as np
 from scipy import signal
 
 from .. import Conv2D
-from ..convolution import pad_amounts
 from .style import COLORS, DIVERGING
 
 __all__ = ["KERNEL_PRESETS", "make_kernel", "plot_sliding_window", "plot_conv_layer",
@@ -19,6 +18,20 @@ __all__ = ["KERNEL_PRESETS", "make_kernel", "plot_sliding_window", "plot_conv_la
 
 #: Kernels of the explorer, each available at every size (``make_kernel``).
 KERNEL_PRESETS = ("identity", "box blur", "gaussian", "sharpen", "sobel x", "sobel y", "random")
+
+
+def pad_amounts(n, k, stride, padding):
+    """(before, after) zero padding of ``nl.Conv2D`` along an axis of length ``n``:
+    "valid" none, "full" k - 1 per side, an int p per side, and "same" what makes the
+    output ceil(n / stride) long, the odd one out at the end (bottom/right)."""
+    if padding == "valid":
+        return 0, 0
+    if padding == "full":
+        return k - 1, k - 1
+    if padding == "same":
+        total = max((-(-n // stride) - 1) * stride + k - n, 0)
+        return total // 2, total - total // 2
+    return padding, padding
 
 
 def _binomial(k):
