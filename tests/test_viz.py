@@ -114,11 +114,13 @@ def _spirals_model():
             "x": x, "y": y}
 
 
-#: every view factory of nnlib.viz, with the arguments it needs
-VIEWS = {name: (lambda: {}) for name in viz.widgets.__all__ + viz.conv_views.__all__
+#: every view factory nnlib.viz exports (a new one is included automatically), with the
+#: arguments it needs when it has no defaults
+VIEWS = {name: (lambda: {}) for name in viz.__all__
          if name.endswith(("_explorer", "_playground", "_view"))}
 VIEWS["decision_boundary_view"] = _spirals_model
-#: a selection under which a control that is disabled by default applies
+#: for a control disabled by default, a selection under which it applies (add one here
+#: when a new view disables a control)
 ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),
           "seed": ("kernel", "random")}
 
