@@ -194,7 +194,8 @@ def main(argv=None):
             totals[kind] = totals.get(kind, 0) + n
         summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "no summary"
         rows.append((full, ("" if passed else "FAILED: ") + summary,
-                     f"{setup:.0f} + {time.monotonic() - start - setup:.0f} s", interpreter))
+                     f"{setup:.0f} + {time.monotonic() - start - setup:.0f} s",
+                     ".venv (installed by make test)" if reuse else interpreter))
     print("\n===== test-versions: the unit tests under each supported Python =====")
     print(f"  {'Python':<15} {'result':<48} {'venv + tests':>12}  interpreter")
     for full, result, seconds, where in rows:
