@@ -430,3 +430,11 @@ def test_cross_entropy_reference_still_passes_after_hints():
     # guards the hint list of softmax.cross_entropy (a hint must never reject a right answer)
     assert run_check("softmax.cross_entropy", cross_entropy).passed
     assert run_check("softmax.softmax", softmax).passed
+
+
+def test_the_readme_shows_a_real_verdict():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    shown = readme.split("```\n✗ activations.relu", 1)[1].split("```", 1)[0]
+    assert run_check("activations.relu", np.abs).message == "✗ activations.relu" + shown.rstrip()
