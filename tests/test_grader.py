@@ -30,7 +30,7 @@ def notebook(folder, name, *sources):
     return folder / name
 
 
-def grade(*paths, cwd, jobs=2):
+def grade(*paths, cwd, jobs=4):
     env = {**os.environ, "NNLIB_CHECK_TIMEOUT": "2"}
     env.pop("NNLIB_STRICT", None)
     result = subprocess.run([sys.executable, "-m", "nnlib.checks", "grade", *map(str, paths),
@@ -71,6 +71,8 @@ def hostile(tmp_path_factory):
              "def relu_grad(x):\n    import nnlib.checks.core as c\n"
              "    c.Tester.expect = lambda *a, **k: None\n    return x",
              "def elu(x, alpha):\n    import os\n    os.kill(os.getppid(), 9)")
+    notebook(folder, "03_kills_the_grader.ipynb", IMPORTS, SOLVED_RELU,
+             "import os, signal\nos.kill(os.getppid(), signal.SIGKILL)")
     notebook(folder, "notes.ipynb", "print('no exercises here')")
     (folder / "03_broken.ipynb").write_text("{not json")
     return grade(folder, folder / "missing.ipynb", cwd=folder)
@@ -79,10 +81,12 @@ def hostile(tmp_path_factory):
 def test_every_notebook_is_a_row_and_the_exit_status_says_not_all_passed(hostile):
     code, reports, result = hostile
     assert code == 1
-    assert len(reports) == 12
+    assert len(reports) == 13
     assert reports["03_broken.ipynb"]["status"] == "could not run"
     assert "invalid JSON" in reports["03_broken.ipynb"]["reason"]
     assert reports["missing.ipynb"]["status"] == "could not run"
+    killer = reports["03_kills_the_grader.ipynb"]
+    assert killer["status"] == "could not run" and "while cell 4 ran" in killer["reason"]
     assert reports["notes.ipynb"]["status"] == "no exercises"
     assert "belongs to no chapter" in reports["notes.ipynb"]["reason"]
 

@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from . import isolation
-from .core import EXERCISES, run_check, time_limit
+from .core import EXERCISES, CheckResult, run_check, time_limit
 from .progress import MARKS, _parse
 
 __all__ = ["grade_notebook", "scorecard", "main"]
@@ -115,6 +115,7 @@ class KernelSession:
         self.km = KernelManager(kernel_name="python3")
         self.km.start_kernel(cwd=str(self.folder), env=self.env, stdout=self.log,
                              stderr=self.log)
+        _announce("K", self.pid)
         self.kc = self.km.blocking_client()
         self.kc.start_channels()
         try:
@@ -301,6 +302,7 @@ class _Judge:
             for index, cell in cells:
                 if index in self.skipped or not cell.source.strip():
                     continue
+                _announce("C", index + 1)
                 out = self.session.run(cell.source, self.cell_timeout)
                 if out["status"] == "error" and out.get("ename") != "NotImplementedError":
                     self.errors[index] = f"{out['ename']}: {out['evalue']}"[:160]
@@ -315,6 +317,7 @@ class _Judge:
                     restart = True
                     break
             if not restart:
+                _announce("C", 0)
                 return True
         self.cell_notes.append("the notebook kept stopping its kernel; gave up")
         return False
@@ -330,8 +333,6 @@ class _Judge:
 
     def judge(self, exercise_id, name, listener):
         """Re-check one exercise; a CheckResult (the kernel serves, the grader compares)."""
-        from .core import CheckResult
-
         token = secrets.token_hex(16)
         out = self.session.run(f"_nnlib_bridge.serve({exercise_id!r}, "
                                f"{listener.getsockname()!r}, {token!r})", 30)
@@ -409,6 +410,12 @@ def grade_notebook(path, timeout=120):
             try:
                 for exercise_id in ids:
                     found = functions.get(exercise_id) or {}
+                    if not functions:
+                        results[exercise_id] = CheckResult(
+                            exercise_id, "failed", "could not be re-checked",
+                            ["the notebook's kernel did not answer the grader (did the "
+                             "notebook remove or break _nnlib_bridge?)"])
+                        continue
                     if not found.get("found"):
                         results[exercise_id] = _missing(exercise_id)
                         continue
@@ -449,8 +456,6 @@ def grade_notebook(path, timeout=120):
 
 
 def _missing(exercise_id):
-    from .core import CheckResult
-
     names = " or ".join(EXERCISES[exercise_id].function_names)
     return CheckResult(exercise_id, "not attempted",
                        f"not attempted (no function {names} in the notebook)")
@@ -534,6 +539,112 @@ def scorecard(reports):
     return "\n".join(lines)
 
 
+def _grade_here(path, problem, timeout):
+    if problem:
+        return _unrun(path, problem)
+    try:
+        return grade_notebook(path, timeout)
+    except Exception as e:  # one notebook never hides the others
+        return _unrun(path, f"{type(e).__name__}: {e}"[:200])
+
+
+#: In a grading worker: the pipe to the supervisor (kernel pids are announced on it).
+_WORKER_FD = None
+
+
+def _announce(kind, number):
+    """Tell the supervisor a kernel's pid ("K") or the cell about to run ("C")."""
+    if _WORKER_FD is not None and number is not None:
+        with contextlib.suppress(OSError):
+            os.write(_WORKER_FD, f"{kind}{int(number)}\n".encode())
+
+
+def _grade_in_workers(items, timeout, budget, jobs):
+    """Grade each notebook in a forked worker process, ``jobs`` at a time.
+
+    The supervisor (this process) never talks to a kernel: a notebook that kills its
+    kernel's parent, or hangs its worker past ``budget`` seconds, takes down only its own
+    worker (its kernels are then killed by pid) and becomes a "could not run" row.
+    """
+    import select
+
+    global _WORKER_FD
+    reports = [None] * len(items)
+    queue_ = list(enumerate(items))
+    running = {}                       # fd -> state
+    while queue_ or running:
+        while queue_ and len(running) < jobs:
+            index, (path, problem) = queue_.pop(0)
+            if problem:
+                reports[index] = _unrun(path, problem)
+                continue
+            r, w = os.pipe()
+            sys.stdout.flush()
+            pid = os.fork()
+            if pid == 0:  # the worker
+                try:
+                    os.close(r)
+                    _WORKER_FD = w
+                    report = _grade_here(path, None, timeout)
+                    data = ("R" + json.dumps(report, ensure_ascii=False) + "\n").encode()
+                    view = memoryview(data)
+                    while view:
+                        view = view[os.write(w, view):]
+                finally:
+                    os._exit(0)
+            os.close(w)
+            running[r] = {"index": index, "path": path, "pid": pid, "buffer": b"",
+                          "kernels": set(), "deadline": time.monotonic() + budget}
+        ready, _, _ = select.select(list(running), [], [], 0.5)
+        for fd in ready:
+            state = running[fd]
+            chunk = os.read(fd, 1 << 16)
+            state["buffer"] += chunk
+            *lines, state["buffer"] = state["buffer"].split(b"\n")
+            for line in lines:
+                if line.startswith(b"K"):
+                    state["kernels"].add(int(line[1:]))
+                elif line.startswith(b"C"):
+                    state["cell"] = int(line[1:])
+                elif line.startswith(b"R"):
+                    with contextlib.suppress(ValueError):
+                        state["report"] = json.loads(line[1:].decode())
+            if not chunk:
+                reports[state["index"]] = _finish_worker(state, "")
+                os.close(fd)
+                del running[fd]
+        for fd, state in list(running.items()):
+            if time.monotonic() > state["deadline"]:
+                reports[state["index"]] = _finish_worker(
+                    state, f"grading it took more than {budget:g} s (stopped)")
+                os.close(fd)
+                del running[fd]
+    return reports
+
+
+def _finish_worker(state, why):
+    pid = state["pid"]
+    if why:
+        with contextlib.suppress(OSError):
+            os.kill(pid, 9)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    finished = isinstance(state.get("report"), dict) and not why
+    for kernel in () if finished else state["kernels"]:   # a dead worker leaves its kernel
+        if kernel not in (os.getpid(), 0, 1):
+            with contextlib.suppress(OSError):
+                os.killpg(kernel, 9)
+            with contextlib.suppress(OSError):
+                os.kill(kernel, 9)
+    report = state.get("report")
+    if isinstance(report, dict) and not why:
+        return report
+    cell = f" while cell {state['cell']} ran" if state.get("cell") else ""
+    return _unrun(state["path"], (why or "grading it ended the grader's worker process (does "
+                                         "the notebook kill its kernel's parent process?)")
+                  .replace(" (", f"{cell} (", 1))
+
+
 def _unrun(path, reason):
     return {"notebook": str(path), "status": "could not run", "reason": reason,
             "exercises": {}, "reasons": {}, "errors": [], "notes": [], "passed": 0, "total": 0}
@@ -555,30 +666,21 @@ def main(argv=None):
     grade.add_argument("--timeout", type=float, default=120, help="seconds per cell")
     grade.add_argument("--jobs", type=int, default=1,
                        help="notebooks graded at once (each in its own kernel)")
+    grade.add_argument("--notebook-timeout", type=float, default=None,
+                       help="seconds for one whole notebook (default: 10 x --timeout, at "
+                            "least 900)")
     args = parser.parse_args(argv)
     if not args.timeout > 0:
         parser.error("--timeout must be a positive number of seconds")
     if args.jobs < 1:
         parser.error("--jobs must be at least 1")
     time_limit()  # validate NNLIB_CHECK_TIMEOUT once, before any notebook runs
-
-    def one(item):
-        path, problem = item
-        if problem:
-            return _unrun(path, problem)
-        try:
-            return grade_notebook(path, args.timeout)
-        except Exception as e:  # one notebook never hides the others
-            return _unrun(path, f"{type(e).__name__}: {e}"[:200])
-
     items = list(_notebooks(args.paths))
-    if args.jobs == 1:
-        reports = [one(item) for item in items]
-    else:
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(args.jobs) as pool:
-            reports = list(pool.map(one, items))
+    budget = args.notebook_timeout or max(900.0, 10 * args.timeout)
+    if isolation.fork_available():
+        reports = _grade_in_workers(items, args.timeout, budget, args.jobs)
+    else:  # pragma: no cover - one notebook after the other, in this process
+        reports = [_grade_here(path, problem, args.timeout) for path, problem in items]
     print(json.dumps(reports, indent=2, ensure_ascii=False) if args.json
           else scorecard(reports))
     sys.stdout.flush()
