@@ -1,6 +1,7 @@
 """Meta-tests of the checker's limits: learner code cannot escape the time limit, end the
 caller, or change the checker; environment settings are validated."""
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -102,7 +103,7 @@ def test_sys_exit_under_strict_does_not_end_a_script_with_success(tmp_path):
         check("activations.relu", relu)
         print("after the check")
     """))
-    env = {"NNLIB_STRICT": "1", "NNLIB_PROGRESS": str(tmp_path / "p.json"), "PATH": ""}
+    env = {**os.environ, "NNLIB_STRICT": "1", "NNLIB_PROGRESS": str(tmp_path / "p.json")}
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                          env=env, timeout=120)
     assert out.returncode != 0
@@ -175,8 +176,8 @@ def test_bad_settings_never_break_the_import(tmp_path):
     code = ("import warnings, numpy as np\nwarnings.simplefilter('error')\n"
             "import nnlib.checks as c\nwarnings.simplefilter('ignore')\n"
             "r = c.check('activations.relu', lambda x: np.maximum(x, 0))\nprint(r.passed)")
-    env = {"NNLIB_CHECK_TIMEOUT": "ten", "NNLIB_STRICT": "false",
-           "NNLIB_PROGRESS": str(tmp_path / "p.json"), "PATH": ""}
+    env = {**os.environ, "NNLIB_CHECK_TIMEOUT": "ten", "NNLIB_STRICT": "false",
+           "NNLIB_PROGRESS": str(tmp_path / "p.json")}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          timeout=120)
     assert out.returncode == 0, out.stderr
