@@ -236,6 +236,19 @@ def _fmt(value, limit=6):
     return text if len(text) <= 120 else text[:119] + "…"
 
 
+def _arg(name, value):
+    """One argument for an 'input:' line: small values inline, arrays by shape."""
+    if isinstance(value, np.ndarray):
+        text = str(value.tolist()) if value.size <= 12 else ""
+        if text and len(text) <= 60:
+            return f"{name} = {text}"
+        dtype = "" if value.dtype == np.float64 else f" {value.dtype}"
+        return f"{name} {value.shape}{dtype}"
+    if callable(value) and hasattr(value, "__name__"):
+        return f"{name} = {value.__name__}"
+    return f"{name} = {_fmt(value)}"
+
+
 def _num(v):
     v = float(v)
     return f"{v:.6g}" if math.isfinite(v) else str(v)
@@ -257,7 +270,7 @@ def _kind(value):
 
 def _title(problem, what, note):
     """'wrong shape' for a single result, 'wrong shape for dW (element 2 of ...)'."""
-    return problem if what == "values" and not note else f"{problem} for the {what}{note}"
+    return problem if what == "values" and not note else f"{problem} for {what}{note}"
 
 
 def _type_hint(got):
@@ -417,9 +430,9 @@ class Tester:
 
     def _describe(self, args, kwargs):
         names = self.exercise.parameters
-        parts = [(f"{names[i]} = " if i < len(names) else "") + _fmt(a)
+        parts = [_arg(names[i] if i < len(names) else f"#{i + 1}", a)
                  for i, a in enumerate(args)]
-        parts += [f"{k}={_fmt(v)}" for k, v in kwargs.items()]
+        parts += [_arg(k, v) for k, v in kwargs.items()]
         text = ", ".join(parts)
         return text if len(text) <= 300 else text[:299] + "…"
 
