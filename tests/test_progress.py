@@ -2,7 +2,7 @@
 progress() groups by chapter, marking chapters without a notebook as coming."""
 
 import json
-import subprocess
+import multiprocessing
 import sys
 from pathlib import Path
 
@@ -12,21 +12,22 @@ from nnlib.checks import progress
 from nnlib.checks.core import CheckResult
 from nnlib.checks.progress import load_record, record
 
-WRITER = """
-import sys
-from nnlib.checks.core import CheckResult
-from nnlib.checks.progress import record
-path, who, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-for i in range(n):
-    record(CheckResult(f"{who}.exercise{i}", "passed"), path)
-"""
+
+def _writer(path, who, n):
+    for i in range(n):
+        record(CheckResult(f"{who}.exercise{i}", "passed"), path)
 
 
 def test_concurrent_kernels_lose_no_entry(tmp_path):
     path = tmp_path / "nnlib_progress.json"
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), f"k{k}", "100"])
-               for k in range(4)]
-    assert all(w.wait(timeout=300) == 0 for w in writers)
+    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux")
+                                          else "spawn")
+    writers = [context.Process(target=_writer, args=(path, f"k{k}", 100)) for k in range(4)]
+    for w in writers:
+        w.start()
+    for w in writers:
+        w.join(300)
+    assert all(w.exitcode == 0 for w in writers)
     data = load_record(path)
     assert len(data) == 400 and all(v["status"] == "passed" for v in data.values())
     assert sorted(p.name for p in tmp_path.iterdir()) == ["nnlib_progress.json"]

@@ -25,10 +25,10 @@ _STATE = {"seen": {}, "snapshot": {}, "check": None, "resolved": {}, "pids": []}
 
 
 def _modules():
-    from . import core, progress
-
-    return {"nnlib.checks": sys.modules.get("nnlib.checks"), "nnlib.checks.core": core,
-            "nnlib.checks.progress": progress, "nnlib.checks.isolation": isolation}
+    # by sys.modules: the package's attribute `progress` is the function, not the module
+    names = ("nnlib.checks", "nnlib.checks.core", "nnlib.checks.progress",
+             "nnlib.checks.isolation")
+    return {name: sys.modules[name] for name in names if name in sys.modules}
 
 
 def _snapshot():
