@@ -395,6 +395,9 @@ class Tester:
                     f"give it exactly those parameters."]
         if error.get("type") == "RecursionError":
             return ["hint: a function that calls itself without end?"]
+        if error.get("type") == "ValueError" and "could not be broadcast" in message:
+            return ["hint: the shapes do not broadcast: a sum or max over an axis keeps that "
+                    "axis with keepdims=True (or index it back with [:, None])."]
         return []
 
     def _check_untouched(self, args, kwargs, after):

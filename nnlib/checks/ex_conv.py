@@ -151,6 +151,12 @@ def _conv2d_forward(t):
                      (expected.transpose(0, 2, 3, 1).reshape(expected.shape),
                       "the matrix product has one row per (n, i, j) and one column per filter: "
                       "reshape to (N, H_out, W_out, F), then transpose(0, 3, 1, 2)."),
+                     *([(_conv_reference(x, W, b, stride, 0),
+                         f"that is the result without padding: pad x with pad={pad} zeros on "
+                         f"each side first (np.pad on the last two axes).")] if pad else []),
+                     *([(_conv_reference(x, W, b, 1, pad),
+                         f"that is the result for stride 1: take every {stride}-th window "
+                         f"position.")] if stride > 1 else []),
                  ])
     t.ok("stride > 1, pad > 0 = SciPy")
 
@@ -222,9 +228,15 @@ def _conv2d_backward(t):
                     "overwrites what the previous one wrote)."
         no_stride = f"the forward stepped by stride={stride}: take every stride-th position " \
                     f"(di:di + stride * H_out:stride)."
+        n, c, h, w = x.shape
         t.expect(dx, num_dx, inputs=inputs, what="dx", rtol=1e-5, atol=1e-7, hints=[
             (variants["assign"][0], overwrite), (variants["assign_pos"][0], overwrite),
-            *([(variants["stride"][0], no_stride)] if stride > 1 else [])])
+            *([(variants["stride"][0], no_stride)] if stride > 1 else []),
+            *([(np.zeros((n, c, h + 2 * pad, w + 2 * pad)),
+                "dx has x's shape: crop the padding off (dxp[:, :, pad:pad + H, pad:pad + W]).")]
+              if pad else [(np.zeros((n, c, 0, 0)),
+                            "pad:-pad is empty when pad = 0: crop with pad:pad + H instead.")]),
+        ])
         t.expect(dW, num_dW, inputs=inputs, what="dW", rtol=1e-5, atol=1e-7, hints=[
             (num_dW[:, :, ::-1, ::-1], "dW comes out flipped: correlate x with dout, "
                                         "do not convolve."),

@@ -108,6 +108,8 @@ def _softmax_jacobian(t):
         (np.diag(s), "add the off-diagonal terms -s_i s_j."),
         (np.diag(s * (1 - s)), "the off-diagonal entries are -s_i s_j, not 0."),
         (np.outer(s, s), "J = diag(s) - s s^T, not s s^T."),
+        (np.diag(s) - s @ s, "s @ s.T of a 1-D s is a number (the dot product s . s): the "
+                             "outer product s s^T is np.outer(s, s)."),
     ])
     t.ok("(C, C), symmetric")
     t.keeps_dtype((s.astype(np.float32),), ("J",), "float32 s")
@@ -131,7 +133,9 @@ def _cross_entropy(t):
                                   "log_p[:, labels] picks an (N, N) block (every row at every "
                                   "label); pick one entry per row: log_p[np.arange(N), labels]."),
                                  (-np.mean(log_p), "average -log p of the TRUE class only: "
-                                                   "log_p[np.arange(N), labels].")])
+                                                   "log_p[np.arange(N), labels]."),
+                                 (expected_loss / 3, "average over the N samples, not over all "
+                                                     "N x C entries of the one-hot product.")])
     t.expect(grad, (p - onehot) / n, inputs=f"logits = {z.tolist()}, labels = "
              f"{labels.tolist()}", what="gradient", hints=[
                  (p - onehot, "gradient not divided by N: the loss is a mean over the batch."),
