@@ -204,3 +204,12 @@ def test_unknown_ids_and_swapped_arguments_get_a_verdict(capsys, monkeypatch, tm
     assert "Did you mean 'activations.relu'?" in capsys.readouterr().out
     assert check(np.abs, "activations.relu").status == "failed"
     assert "takes the id first" in capsys.readouterr().out
+
+
+def test_a_zero_timeout_does_not_switch_the_limit_off(monkeypatch):
+    monkeypatch.setattr(core, "DEFAULT_TIME_LIMIT", 1.0)
+    monkeypatch.setenv("NNLIB_CHECK_TIMEOUT", "0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CheckerSettingWarning)
+        result = run_check("activations.relu", _loop_catching_everything)
+    assert result.status == "failed" and "stopped after 1 s" in result.message

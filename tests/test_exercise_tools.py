@@ -153,3 +153,12 @@ def test_regenerating_never_silently_overwrites_a_learners_run_notebook(tmp_path
     make_exercises.main(args)
     assert "holds someone's work: kept as" in capsys.readouterr().out
     assert len(list((exercises / "backups").iterdir())) == 1
+
+
+def test_the_readmes_explain_the_exercise_workflow():
+    for readme in (ROOT / "README.md", ROOT / "exercises" / "README.md"):
+        text = readme.read_text()
+        assert "python tools/make_exercises.py --reset exercises/03_activations.ipynb" in text
+        assert "nnlib_progress.json" in text and "git pull" in text
+        assert "never edit" not in text.lower()
+    assert "## Using nbgrader" in (ROOT / "README.md").read_text()

@@ -405,9 +405,11 @@ class Tester:
             return
         names = self.exercise.parameters
         after_args, after_kwargs = after
+        after_args = after_args if isinstance(after_args, (list, tuple)) else ()
+        after_kwargs = after_kwargs if isinstance(after_kwargs, dict) else {}
         pairs = [(names[i] if i < len(names) else f"#{i + 1}", a, b)
-                 for i, (a, b) in enumerate(zip(args, after_args or (), strict=False))]
-        pairs += [(k, kwargs[k], (after_kwargs or {}).get(k)) for k in kwargs]
+                 for i, (a, b) in enumerate(zip(args, after_args, strict=False))]
+        pairs += [(k, kwargs[k], after_kwargs.get(k)) for k in kwargs]
         for name, original, now in pairs:
             if self._changed(original, now):
                 position = names.index(name) + 1 if name in names else None

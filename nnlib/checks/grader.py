@@ -33,10 +33,12 @@ import socket
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 
 from . import isolation
 from .core import EXERCISES, CheckResult, run_check, time_limit
+from .markers import check_ids
 from .progress import MARKS, _parse
 
 __all__ = ["grade_notebook", "scorecard", "main"]
@@ -74,7 +76,7 @@ def chapter_ids(path, nb=None):
     chapters |= {e.chapter for e in EXERCISES.values() if e.chapter.split("_", 1)[0] == prefix}
     if nb is not None:
         for _, cell in _code_cells(nb):
-            for exercise_id in re.findall(r"""check\(\s*["']([\w.]+)["']""", cell.source):
+            for exercise_id in check_ids(cell.source):
                 if exercise_id in EXERCISES:
                     chapters.add(EXERCISES[exercise_id].chapter)
     return [e.id for e in EXERCISES.values() if e.chapter in chapters]
@@ -580,7 +582,9 @@ def _grade_in_workers(items, timeout, budget, jobs):
                 continue
             r, w = os.pipe()
             sys.stdout.flush()
-            pid = os.fork()
+            with warnings.catch_warnings():   # 3.12+: fork() with BLAS threads around
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
             if pid == 0:  # the worker
                 try:
                     os.close(r)

@@ -18,7 +18,7 @@ import re
 BEGIN = re.compile(r"^(?P<indent>\s*)### BEGIN SOLUTION\s*(?P<prompt>.*)$")
 END = re.compile(r"^\s*### END SOLUTION\s*$")
 DEFAULT_PROMPT = "replace this line with your code"
-CHECK_CALL = re.compile(r"""^\s*(?:\w+\s*=\s*)?check\(\s*["']([\w.]+)["']""", re.M)
+CHECK_CALL = re.compile(r"""(?<!def )(?<![\w.])check\(\s*["']([\w.]+)["']""")
 DEF = re.compile(r"^\s*def\s+(\w+)\s*\(", re.M)
 SCHEMA_VERSION = 3
 
