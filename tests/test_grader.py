@@ -163,3 +163,20 @@ def test_a_solved_notebook_passes_with_exit_status_0(tmp_path):
     assert code == 0, result.stdout
     report = reports["03_activations.ipynb"]
     assert report["passed"] == report["total"] == 8 and not report["notes"]
+
+
+@pytest.mark.parametrize("content, why", [
+    ("{not json", "invalid JSON"), ("[1, 2]", "not a notebook"), ("{}", "not a notebook"),
+    ('{"cells": 5, "nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "not a notebook"),
+    ('{"cells": [{"cell_type": "code", "source": 5, "metadata": {}, "outputs": []}], '
+     '"nbformat": 4, "nbformat_minor": 5, "metadata": {}}', "has no text source"),
+    ('{"cells": [{"cell_type": "weird", "source": "", "metadata": {}}], "nbformat": 4, '
+     '"nbformat_minor": 5, "metadata": {}}', "not a code, markdown or raw cell")])
+def test_unreadable_notebooks_are_rows_with_a_reason(tmp_path, content, why):
+    from nnlib.checks.grader import grade_notebook
+
+    path = tmp_path / "03_activations.ipynb"
+    path.write_text(content)
+    report = grade_notebook(path)
+    assert report["status"] == "could not run" and why in report["reason"]
+    assert report["total"] == 0

@@ -307,7 +307,7 @@ class _Judge:
                 _announce("C", index + 1)
                 out = self.session.run(cell.source, self.cell_timeout)
                 if out["status"] == "error" and out.get("ename") != "NotImplementedError":
-                    self.errors[index] = f"{out['ename']}: {out['evalue']}"[:160]
+                    self.errors[index] = _one_line(f"{out['ename']}: {out['evalue']}")[:160]
                 elif out["status"] == "timeout":
                     self.stopped[index] = f"still running after {self.cell_timeout:g} s " \
                                           f"(interrupted)"
@@ -351,6 +351,10 @@ class _Judge:
                          helpers=False)
 
 
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
 def _listener(workdir):
     if hasattr(socket, "AF_UNIX"):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -374,11 +378,21 @@ def _read_notebook(path):
     except ValueError as e:
         raise ValueError(f"not a notebook (invalid JSON: {e})") from None
     try:
-        nb = nbformat.reads(json.dumps(raw), as_version=4)
+        with warnings.catch_warnings():      # nbformat's own notes on old or odd files
+            warnings.simplefilter("ignore")
+            nb = nbformat.reads(json.dumps(raw), as_version=4)
     except Exception as e:
-        raise ValueError(f"not a notebook ({str(e).splitlines()[0][:120]})") from None
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise ValueError(f"not a notebook ({first[:120]})") from None
     if not isinstance(nb.get("cells"), list):
         raise ValueError("not a notebook (no cells)")
+    for number, cell in enumerate(nb.cells, start=1):    # what grading relies on, leniently
+        if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown",
+                                                                       "raw"):
+            raise ValueError(f"not a notebook (cell {number} is not a code, markdown or raw "
+                             f"cell)")
+        if not isinstance(cell.get("source"), str):
+            raise ValueError(f"not a notebook (cell {number} has no text source)")
     return nb
 
 
@@ -442,8 +456,8 @@ def grade_notebook(path, timeout=120):
         status = result.status if result is not None else "not attempted"
         report["exercises"][exercise_id] = status
         if result is not None and status != "passed":
-            report["reasons"][exercise_id] = result.reason if status == "failed" else (
-                result.title or "not attempted")
+            report["reasons"][exercise_id] = _one_line(
+                result.reason if status == "failed" else (result.title or "not attempted"))
         elif result is None:
             report["reasons"][exercise_id] = "not graded: the notebook could not run"
     report["errors"] = [f"cell {i + 1}: {e}" for i, e in sorted(judge.errors.items())]

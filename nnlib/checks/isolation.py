@@ -339,7 +339,7 @@ def _exception_text(e):
         text = str(e)
     except BaseException:
         text = ""
-    text = text if isinstance(text, str) else ""
+    text = " ".join(text.split()) if isinstance(text, str) else ""
     return text if len(text) <= 300 else text[:299] + "…"
 
 
