@@ -231,7 +231,7 @@ def _fmt(value, limit=6):
     if isinstance(value, (list, tuple)) and len(value) > limit:
         return f"{type(value).__name__} of length {len(value)}"
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return repr(value) if len(repr(value)) <= 10 else f"{value:.6g}"
     text = repr(value)
     return text if len(text) <= 120 else text[:119] + "…"
 
