@@ -18,7 +18,7 @@ from ..layers.dense import Dense
 from ..layers.embedding import Embedding, PositionalEmbedding
 from ..models.sequential import Sequential
 from .style import CMAP, COLORS
-from .widgets import View, _widgets
+from .view import View, _widgets
 
 __all__ = ["attention_layers", "attention_maps", "plot_attention", "attention_explorer"]
 
