@@ -2,6 +2,8 @@
 passes, a stub reads "not attempted", and each known mistake is caught with its hint.
 The solutions here are written independently of the oracles and of nnlib."""
 
+import math
+
 import numpy as np
 import pytest
 
@@ -20,7 +22,7 @@ def attention(q, k, v, mask=None, scale=True, axis=-1, after=False, fill=-np.inf
               stable=True, invert=False):
     s = q @ np.swapaxes(k, -1, -2)
     if scale:
-        s = s / np.sqrt(q.shape[-1])
+        s = s * q.shape[-1] ** -0.5
     if mask is not None and invert:
         mask = ~mask
     if mask is not None and not after:
@@ -33,7 +35,7 @@ def attention(q, k, v, mask=None, scale=True, axis=-1, after=False, fill=-np.inf
 
 def attention_3d_only(q, k, v, mask=None):
     """Right for (N, T, d), but k.transpose(0, 2, 1) fails on (N, H, T, d)."""
-    s = q @ k.transpose(0, 2, 1) / np.sqrt(q.shape[-1])
+    s = q @ k.transpose(0, 2, 1) / math.sqrt(q.shape[-1])
     if mask is not None:
         s = np.where(mask, s, -np.inf)
     w = softmax(s)
@@ -47,7 +49,7 @@ def attention_backward(dout, q, k, v, mask=None, scale_back=True, diagonal=False
     dw = dout @ np.swapaxes(v, -1, -2)
     ds = dw * w * (1 - w) if diagonal else w * (dw - np.sum(dw * w, axis=-1, keepdims=True))
     if scale_back:
-        ds = ds / np.sqrt(d)
+        ds = ds / math.sqrt(d)
     return ds @ k, np.swapaxes(ds, -1, -2) @ q, dv
 
 
@@ -112,8 +114,9 @@ CASES = {
          (lambda q, k, v, mask=None: attention(q, k, v, mask, stable=False), "row's max"),
          (lambda q, k, v, mask=None: attention(q, k, v, mask, invert=True), "MAY attend"),
          (lambda q, k, v, mask=None: attention(q, k, v), "apply the mask"),
-         (lambda q, k, v, mask=None: attention(q / np.sqrt(q.shape[-1]), k, v, mask),
+         (lambda q, k, v, mask=None: attention(q / math.sqrt(q.shape[-1]), k, v, mask),
           "not by d"),
+         (lambda q, k, v, mask=None: attention(q * np.sqrt(1.0), k, v, mask), "np.sqrt(d)"),
          (lambda q, k, v, mask=None: attention_3d_only(q, k, v, mask), "ValueError")]),
     "attention.scaled_dot_product_backward": (
         attention_backward,
@@ -128,7 +131,7 @@ CASES = {
          (lambda x, g, b, eps=1e-5: layer_norm(x, g, b, eps, eps_inside=False), "INSIDE"),
          (lambda x, g, b, eps=1e-5: layer_norm(x, 1.0, 0.0, eps), "scale by gamma"),
          (lambda x, g, b, eps=1e-5: layer_norm(x, g, b), "eps argument"),
-         (lambda x, g, b, eps=1e-5: layer_norm(x, g, b, eps).astype(np.float64), "dtype")]),
+         (lambda x, g, b, eps=1e-5: layer_norm(x, g, b, eps).astype(np.float64), "float32")]),
     "attention.layer_norm_backward": (
         layer_norm_backward,
         [(lambda *a: layer_norm_backward(*a, constant_stats=True), "depend on x too"),
@@ -152,7 +155,8 @@ CASES = {
     "attention.embedding_backward": (
         embedding_backward,
         [(lambda dout, idx, v: embedding_backward(dout, idx, v, buffered=True), "np.add.at"),
-         (lambda dout, idx, v: np.zeros((v, dout.shape[-1])), None)]),
+         (lambda dout, idx, v: np.zeros((v, dout.shape[-1])), None),
+         (lambda dout, idx, v: embedding_backward(dout, idx, v).astype(np.float64), "float32")]),
 }
 
 

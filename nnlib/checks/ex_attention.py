@@ -36,8 +36,18 @@ def _attention(q, k, v, mask=None, *, scale=True, axis=-1, mask_after=False, fil
     return w @ v, w
 
 
-def _shape(a):
-    return "(" + ", ".join(map(str, a.shape)) + ")"
+def _keeps_float32(t, args, names, inputs):
+    """float32 in, float32 out, with the usual culprit of attention named: np.sqrt(d)
+    of an int is a float64 scalar, and NumPy 2 lets it turn float32 arrays into float64."""
+    got = t.call(*args)
+    outputs = t.unpack(got, len(names), names) if len(names) > 1 else (got,)
+    for name, out in zip(names, outputs, strict=True):
+        if isinstance(out, np.ndarray) and out.dtype == np.float64:
+            t.fail(f"dtype changed: {name}", f"input: {inputs}",
+                   "returned float64; keep the input's dtype (float32 in, float32 out).",
+                   "hint: np.sqrt(d) is a float64 scalar that promotes float32 arrays: scale by "
+                   "d ** -0.5 or 1 / math.sqrt(d) (Python floats keep float32).")
+    t.keeps_dtype(args, names, inputs)
 
 
 # ------------------------------------------------------------ scaled dot-product attention
@@ -95,6 +105,8 @@ def _scaled_dot_product(t):
     t.expect(out, ref_out, inputs=inputs, what="out for 4-D inputs")
     t.ok("4-D inputs (batch, heads)")
     t.ok("stable for scores ~1000")
+    f32 = tuple(a[0].astype(np.float32) / 300 ** (i == 0) for i, a in enumerate((q, k, v)))
+    _keeps_float32(t, f32, ("out", "weights"), "float32 q, k, v (2, 3, 4)")
 
 
 # ------------------------------------------------------------ its backward
@@ -134,6 +146,8 @@ def _scaled_dot_product_backward(t):
                               "sum(dA * A, axis=-1, keepdims=True)), as in chapter 05."))
             t.expect(g, numeric, inputs=inputs, what=name, rtol=1e-5, atol=1e-7, hints=hints)
     t.ok("dq, dk, dv = central differences, with and without a mask")
+    _keeps_float32(t, tuple(a.astype(np.float32) for a in (dout, q, k, v)), ("dq", "dk", "dv"),
+                   "float32 dout, q, k, v")
 
 
 # ------------------------------------------------------------ layer normalisation
@@ -176,11 +190,8 @@ def _layer_norm_check(t):
              inputs="x (2, 3, 5) (a batch of sequences), eps=1e-3", what="(N, T, D) input",
              hints=[(_layer_norm(seq, gamma, beta, 1e-5), "use the eps argument.")])
     t.ok("each position over its own features")
-    x32 = x.astype(np.float32)
-    t.expect(t.call(x32, gamma.astype(np.float32), beta.astype(np.float32), 1e-5),
-             expected, inputs="float32 x, gamma, beta", what="float32 values", rtol=1e-4,
-             atol=1e-5, dtype=np.float32)
-    t.ok("float32 kept")
+    t.keeps_dtype(tuple(a.astype(np.float32) for a in (x, gamma, beta)) + (1e-5,), ("y",),
+                  "float32 x, gamma, beta")
 
 
 @exercise("attention.layer_norm_backward", chapter=CHAPTER,
@@ -211,6 +222,8 @@ def _layer_norm_backward(t):
         (dout.sum(axis=1), "sum over the batch (axis=0): dbeta has gamma's shape (6,)."),
     ])
     t.ok("dx = central differences")
+    t.keeps_dtype(tuple(a.astype(np.float32) for a in (dout, x, gamma)) + (eps,),
+                  ("dx", "dgamma", "dbeta"), "float32 dout, x, gamma")
 
 
 # ------------------------------------------------------------ heads, positions, embeddings
@@ -277,3 +290,4 @@ def _embedding_backward(t):
                   "(NumPy buffers fancy-index assignment): use np.add.at, or one-hot rows."),
              ])
     t.ok("repeated indices accumulate; unused rows stay 0")
+    t.keeps_dtype((dout.astype(np.float32), idx, 5), ("dW",), "float32 dout, int idx")
