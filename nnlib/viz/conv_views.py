@@ -8,9 +8,8 @@ from __future__ import annotations
 from math import comb
 
 import numpy as np
-from scipy import signal
-
 from matplotlib.patches import Rectangle
+from scipy import signal
 
 from ..data import load_photo
 from ..layers.conv import Conv2D
