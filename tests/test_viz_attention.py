@@ -30,7 +30,7 @@ def test_attention_maps_are_each_layers_weights():
     m = model()
     tokens = np.array([[1, 2, 3, 4, 5, 6]])
     names = [name for name, _ in viz.attention_layers(m)]
-    assert names == ["layer 2", "layer 3.0"]
+    assert names == ["layer 2 (block)", "layer 3.0 (attention)"]
     maps = viz.attention_maps(m, tokens)
     assert [w.shape for _, w in maps] == [(1, 2, 6, 6), (1, 4, 6, 6)]
     assert m.training  # put back in training mode

@@ -30,9 +30,9 @@ def attention_layers(model):
 
     def walk(layer, where):
         if isinstance(layer, MultiHeadAttention):
-            found.append((where or "attention", layer))
+            found.append((f"{where} (attention)" if where else "attention", layer))
         elif isinstance(layer, TransformerBlock):
-            found.append((where or "block", layer.attn))
+            found.append((f"{where} (block)" if where else "block", layer.attn))
         for i, child in enumerate(layer.children()):
             walk(child, f"{where}.{i}" if where else f"layer {i}")
 
