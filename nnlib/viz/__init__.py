@@ -3,6 +3,7 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .cnn import feature_map_explorer, layer_outputs, plot_feature_path
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -15,6 +16,14 @@ from .curves import (
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
+from .gradient_flow import (
+    depth_gradient_norms,
+    gradient_through_time_view,
+    plot_depth_gradients,
+    plot_time_gradients,
+    residual_gradient_view,
+    time_gradient_norms,
+)
 from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
@@ -50,4 +59,7 @@ __all__ = [
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    "layer_outputs", "plot_feature_path", "feature_map_explorer",
+    "depth_gradient_norms", "plot_depth_gradients", "time_gradient_norms",
+    "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
 ]
