@@ -41,7 +41,7 @@ def plot_feature_path(fig, model, image, max_maps=8):
     on the row's own colour scale (the row's range is in its label), the size shrinking
     at each pooling layer."""
     rows = _image_layers(layer_outputs(model, image))
-    ncols = max_maps + 1
+    ncols = max_maps
     axes = fig.subplots(len(rows), ncols, squeeze=False)
     artists = []
     for (name, maps), row in zip(rows, axes, strict=True):
@@ -52,14 +52,13 @@ def plot_feature_path(fig, model, image, max_maps=8):
             if k >= len(maps):
                 ax.set_visible(False)
                 continue
-            artists.append(ax.imshow(maps[k], cmap="gray" if name == "input" else CMAP,
+            artists.append(ax.imshow(maps[k], cmap="gray_r" if name == "input" else CMAP,
                                      vmin=lo, vmax=hi if hi > lo else lo + 1))
         c, h, w = maps.shape
         row[0].set_ylabel(f"{name.split(': ')[-1]}\n{c}x{h}x{w}\n[{lo:.2g}, {hi:.2g}]",
                           fontsize=7, rotation=0, ha="right", va="center")
-    axes[0, 0].set_title("map 0", fontsize=8)
-    for k in range(1, ncols):
-        axes[0, k].set_title(f"map {k}", fontsize=8)
+    for k in range(ncols):  # column titles above the first row of maps
+        axes[min(1, len(rows) - 1), k].set_title(f"map {k}", fontsize=8)
     fig.suptitle("one digit through the network (each row on its own colour scale, "
                  "given as [min, max])", fontsize=9)
     return artists
@@ -67,10 +66,13 @@ def plot_feature_path(fig, model, image, max_maps=8):
 
 def feature_map_explorer(model, images, labels=None, index=0, layer=None):
     """Every feature map of one layer for one image: choose the image, the layer (those
-    whose output is a stack of maps) and the colour scale (shared by all maps, or each
-    map stretched to its own range)."""
+    whose output is a stack of maps) and the colour scale (shared by all maps, with a
+    colour bar, or each map stretched to its own range)."""
     w = _widgets()
-    names = [name for name, _ in _image_layers(layer_outputs(model, images[0]))][1:]
+    stacks = _image_layers(layer_outputs(model, images[0]))[1:]
+    names = [name for name, _ in stacks]
+    ncols = 8
+    nrows = 1 + -(-max(len(maps) for _, maps in stacks) // ncols)  # the same grid for all
     controls = {"index": w.IntSlider(value=index, min=0, max=len(images) - 1,
                                      description="image", continuous_update=False),
                 "layer": w.Dropdown(options=names, value=layer or names[0],
@@ -82,22 +84,17 @@ def feature_map_explorer(model, images, labels=None, index=0, layer=None):
         fig.clear()
         outs = dict(layer_outputs(model, images[index]))
         maps = outs[layer]
-        ncols = 8
-        nrows = 1 + -(-len(maps) // ncols)
         grid = fig.subplots(nrows, ncols, squeeze=False)
-        for ax in grid[0, 1:]:
-            ax.set_visible(False)
+        for ax in grid.ravel():
+            ax.grid(False)
+            ax.set(xticks=[], yticks=[])
         ax = grid[0, 0]
-        ax.grid(False)
         ax.imshow(outs["input"][0], cmap="gray_r")
-        label = f"label {labels[index]}" if labels is not None else f"image {index}"
-        ax.set(title=label, xticks=[], yticks=[])
+        ax.set_title(f"label {labels[index]}" if labels is not None else f"image {index}")
         shared = scale == "shared"
         lo, hi = float(maps.min()), float(maps.max())
         artists = []
         for k, ax in enumerate(grid[1:].ravel()):
-            ax.grid(False)
-            ax.set(xticks=[], yticks=[])
             if k >= len(maps):
                 ax.set_visible(False)
                 continue
@@ -108,12 +105,20 @@ def feature_map_explorer(model, images, labels=None, index=0, layer=None):
             else:
                 artists.append(ax.imshow(maps[k], cmap=CMAP))
                 ax.set_title(f"{k}: {maps[k].min():.2g}..{maps[k].max():.2g}", fontsize=7)
+        if shared:  # the colour bar sits in the free space of the top row
+            for ax in grid[0, 1:-1]:
+                ax.set_visible(False)
+            bar = fig.colorbar(artists[0], cax=grid[0, -1].inset_axes([0.0, 0.1, 0.15, 0.8]))
+            grid[0, -1].axis("off")
+            bar.set_label("activation", fontsize=8)
+        else:
+            for ax in grid[0, 1:]:
+                ax.set_visible(False)
         how = (f"one colour scale [{lo:.2g}, {hi:.2g}]" if shared
                else "each map stretched to its own range (titles)")
         fig.suptitle(f"{layer}: {maps.shape[0]} maps of {maps.shape[1]}x{maps.shape[2]}, {how}",
                      fontsize=9)
         return artists
 
-    most = max(len(maps) for _, maps in _image_layers(layer_outputs(model, images[0])))
-    return View(draw, controls, width=9, height=min(1.25 * (1 + -(-most // 8)) + 0.5, 7.0),
+    return View(draw, controls, width=9, height=min(1.25 * nrows + 0.5, 7.0),
                 title="Feature maps")
