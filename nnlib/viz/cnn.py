@@ -120,5 +120,5 @@ def feature_map_explorer(model, images, labels=None, index=0, layer=None):
                      fontsize=9)
         return artists
 
-    return View(draw, controls, width=9, height=min(1.25 * nrows + 0.5, 7.0),
+    return View(draw, controls, width=9, height=min(1.05 * nrows + 0.4, 6.0),
                 title="Feature maps")
