@@ -148,9 +148,5 @@ def gradient_through_time_view(cell="both", scale=1.0, length=60, forget_bias=1.
                 "lstm", length, scale=scale, forget_bias=forget_bias)
         return plot_time_gradients(ax, curves)
 
-    view = View(draw, controls, width=8, height=4.2, title="Gradient norm through time")
-    forget = controls["forget_bias"]
-    forget.disabled = cell == "RNN"
-    controls["cell"].observe(lambda change: setattr(forget, "disabled", change["new"] == "RNN"),
-                             names="value")
-    return view
+    return View(draw, controls, width=8, height=4.2, title="Gradient norm through time",
+                applies={"forget_bias": lambda values: values["cell"] != "RNN"})
