@@ -109,13 +109,18 @@ VIEWS["feature_map_explorer"] = lambda: {
 #: for a control disabled by default, a selection under which it applies (add one here
 #: when a new view disables a control)
 ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),
-          "seed": ("kernel", "random"), "forget_bias": ("cell", "both")}
+          "seed": ("kernel", "random"), "std": ("init", "normal"),
+          "forget_bias": ("cell", "both")}
+#: for a text control, another value a learner would type
+TYPED = {"(4, 1)": "(2, 3, 1)", "(3,)": "(5, 1, 4)"}
 
 
 def _moved(control):
     """A different valid value for a control, as a learner would pick it."""
     if hasattr(control, "index"):                       # Dropdown, ToggleButtons
         return control.options[(control.index + 1) % len(control.options)]
+    if isinstance(control.value, str):                  # Text
+        return TYPED[control.value]
     lo, hi = control.min, control.max
     for fraction in (0.7, 0.3):
         value = lo + fraction * (hi - lo)
