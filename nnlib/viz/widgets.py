@@ -10,68 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import init as initializers
 from ..data import load_photo
 from . import curves, images
-from .style import new_figure, to_png
+from .neurons import INITS, layer_profile, plot_layer_profile
+from .view import View, _slider, _widgets
 
-__all__ = ["View", "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
-           "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
+__all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
+           "init_explorer", "convolution_explorer", "pooling_explorer",
            "decision_boundary_view"]
-
-
-def _widgets():
-    try:
-        import ipywidgets
-    except ImportError as e:
-        raise ImportError("The interactive views need ipywidgets: pip install -e '.[course]'.") \
-            from e
-    return ipywidgets
-
-
-class View:
-    """Controls plus a figure that redraws when any control changes."""
-
-    def __init__(self, draw, controls, *, nrows=1, ncols=1, width=9.0, height=None, title=""):
-        w = _widgets()
-        self.draw, self.controls = draw, controls
-        self.layout = (nrows, ncols, width, height)
-        self.image = w.Image(format="png")
-        self.artists, self.redraws, self.error = [], 0, None
-        header = [w.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = w.VBox([*header, w.HBox(list(controls.values()),
-                                              layout=w.Layout(flex_flow="row wrap")),
-                              self.image])
-        for control in controls.values():
-            control.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def values(self):
-        return {name: control.value for name, control in self.controls.items()}
-
-    def update(self):
-        nrows, ncols, width, height = self.layout
-        fig, axes = new_figure(nrows, ncols, width=width, height=height)
-        try:
-            self.artists = self.draw(fig, axes, **self.values())
-            self.error = None
-        except ValueError as e:  # e.g. a kernel larger than the image in 'valid' mode
-            self.error = str(e)
-            fig.clear()
-            fig.text(0.5, 0.5, str(e), ha="center", va="center", wrap=True)
-            self.artists = []
-        self.image.value = to_png(fig)
-        self.redraws += 1
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _slider(w, value, lo, hi, step, description):
-    return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
-                         continuous_update=False, readout_format=".3g")
 
 
 def activation_explorer(name="leaky_relu", alpha=0.1):
@@ -83,15 +29,6 @@ def activation_explorer(name="leaky_relu", alpha=0.1):
     return View(lambda fig, axes, name, alpha: curves.plot_activation(axes[0], axes[1], name,
                                                                       alpha),
                 controls, ncols=2, height=3.2, title="Activation explorer")
-
-
-def loss_explorer(kind="bce", target=1.0):
-    """MSE, BCE or CE as a function of the prediction, with the gradient."""
-    w = _widgets()
-    controls = {"kind": w.Dropdown(options=["mse", "bce", "ce"], value=kind, description="loss"),
-                "target": _slider(w, target, 0.0, 1.0, 0.05, "target")}
-    return View(lambda fig, ax, kind, target: curves.plot_loss(ax, kind, target), controls,
-                width=7, height=3.5, title="Loss explorer")
 
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
@@ -124,22 +61,38 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50):
         title="Gradient-descent playground")
 
 
-def init_explorer(init="he_normal", activation="relu", depth=8):
-    """Activation and gradient histograms per layer for an init scheme x activation x depth."""
+def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
+    """A deep MLP at initialisation: the std of activations and gradients per layer (log
+    scale) and their distributions, for an initialiser x activation x depth x width.
+    ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
+    for the others (their scale comes from the fans)."""
     w = _widgets()
-    names = [n for n in initializers._BY_NAME if n not in ("xavier_uniform", "xavier_normal",
-                                                          "kaiming_uniform", "kaiming_normal")]
-    controls = {"init": w.Dropdown(options=names, value=init, description="init"),
+    controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
+                "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
+                                        description="normal std", continuous_update=False,
+                                        readout_format=".3g", disabled=init != "normal"),
                 "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
                                          description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=20, description="depth",
-                                     continuous_update=False)}
+                "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
+                                     continuous_update=False),
+                "width": w.IntSlider(value=width, min=16, max=512, step=16,
+                                     description="width", continuous_update=False)}
 
-    def draw(fig, axes, init, activation, depth):
-        acts, grads = curves.depth_statistics(init, activation, depth, width=128, n=256)
-        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads)
+    def enable_std(change):  # registered before the View's own observer: runs first
+        controls["std"].disabled = change["new"] != "normal"
 
-    return View(draw, controls, ncols=2, height=3.5, title="Initialisation and depth")
+    controls["init"].observe(enable_std, names="value")
+    for control in controls.values():                # labels in full, never cut off
+        control.style.description_width = "initial"
+
+    def draw(fig, axes, init, std, activation, depth, width):
+        acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
+        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
+
+    view = View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth: activations and gradients layer by layer")
+    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
+    return view
 
 
 def convolution_explorer(image=None, kernel="sobel x", mode="same"):
@@ -175,25 +128,6 @@ def pooling_explorer(x=None, kind="max", size=2, stride=2):
     return View(lambda fig, axes, kind, size, stride: images.plot_pooling(
         axes[0], axes[1], x, kind, size, stride), controls, ncols=2, height=3.5,
         title="Pooling explorer")
-
-
-def backprop_explorer(seed=0):
-    """A 2-3-2 network: forward values and backward gradients per unit; the input sliders
-    change x, the seed the weights."""
-    w = _widgets()
-    controls = {"x1": _slider(w, 1.0, -2, 2, 0.1, "x1"), "x2": _slider(w, -0.5, -2, 2, 0.1, "x2"),
-                "activation": w.Dropdown(options=["relu", "tanh", "sigmoid"], value="tanh",
-                                         description="hidden"),
-                "seed": w.IntSlider(value=seed, min=0, max=20, description="weights seed",
-                                    continuous_update=False)}
-
-    def draw(fig, ax, x1, x2, activation, seed):
-        rng = np.random.default_rng(seed)
-        layers = [(rng.standard_normal((2, 3)), rng.standard_normal(3) * 0.1, activation),
-                  (rng.standard_normal((3, 2)), rng.standard_normal(2) * 0.1, None)]
-        return images.plot_backprop(ax, layers, np.array([[x1, x2]]), np.array([[1.0, -1.0]]))
-
-    return View(draw, controls, width=8, height=4.5, title="Backpropagation, unit by unit")
 
 
 def decision_boundary_view(model, x, y):
