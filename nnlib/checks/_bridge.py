@@ -19,7 +19,9 @@ import sys
 import threading
 import time
 
-from . import isolation
+import nnlib.checks as checks
+
+from . import core, isolation
 
 _STATE = {"seen": {}, "snapshot": {}, "check": None, "resolved": {}, "pids": []}
 
@@ -32,8 +34,6 @@ def _modules():
 
 
 def _snapshot():
-    from . import core
-
     snap = {}
     for name, module in _modules().items():
         for key, value in vars(module).items():
@@ -50,8 +50,6 @@ def _snapshot():
 
 
 def install():
-    import nnlib.checks as checks
-
     checks._HOOKS.append(_on_check)
     _STATE["check"] = checks.check
     _STATE["snapshot"] = _snapshot()
@@ -75,8 +73,6 @@ def _names(fn):
 
 def report(path, exercise_ids):
     """Write what the grader needs to know, as JSON, to ``path``."""
-    from . import core
-
     main = vars(sys.modules["__main__"])
     functions = {}
     for exercise_id in exercise_ids:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import ShapeError, check_float, check_int
-from ..core import as_rng
+from ..functional.losses import one_hot
+from ..utils import as_rng
 
 __all__ = ["train_test_split", "one_hot", "standardize", "normalize", "minibatches"]
 
@@ -60,21 +61,6 @@ def train_test_split(*arrays, test_size=0.2, rng=None, stratify=None):
     out = []
     for a in arrays:
         out += [a[train], a[test]]
-    return out
-
-
-def one_hot(labels, num_classes=None, dtype=np.float32):
-    """(N,) integer labels -> (N, C) rows with a single 1."""
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"one_hot expected integer labels, got {labels.dtype}. "
-                        f"Try labels.astype(np.int64).")
-    c = int(labels.max()) + 1 if num_classes is None else num_classes
-    if labels.min() < 0 or labels.max() >= c:
-        raise ValueError(f"one_hot got labels in [{labels.min()}, {labels.max()}] for "
-                         f"{c} classes.")
-    out = np.zeros((labels.shape[0], c), dtype=dtype)
-    out[np.arange(labels.shape[0]), labels] = 1
     return out
 
 

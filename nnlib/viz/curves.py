@@ -8,8 +8,9 @@ import numpy as np
 
 from .. import functional as F
 from .. import init as initializers
-from ..core import Parameter, as_rng
+from ..layers.base import Parameter
 from ..optim import SGD, Adam, RMSProp
+from ..utils import as_rng
 from .style import COLORS, PALETTE
 
 __all__ = ["ACTIVATIONS", "plot_activation", "plot_softmax", "SURFACES",

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import convolution as C
-from .. import pooling as P
+from ..functional import conv as C
+from ..functional import pooling as P
 from .conv_views import KERNEL_PRESETS, make_kernel
 from .style import CMAP, COLORS, DIVERGING
 
