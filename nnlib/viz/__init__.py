@@ -27,6 +27,12 @@ from .images import (
     plot_misclassified,
     plot_pooling,
 )
+from .regularization import (
+    plot_regularization,
+    regularization_data,
+    regularization_explorer,
+    train_regularized,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -50,4 +56,5 @@ __all__ = [
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
 ]

@@ -106,24 +106,52 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
     return View(draw, controls, width=7, height=3.5, title="Softmax explorer")
 
 
-def gd_playground(surface="quadratic", lr=0.05, steps=50):
-    """SGD, momentum, RMSProp and Adam on a 2-D surface: learning rate, steps, surface and
-    (for the quadratic) its conditioning."""
+def gd_playground(surface="quadratic", lr=0.05, steps=50,
+                  optimizers=("SGD", "momentum", "RMSProp", "Adam")):
+    """nnlib's optimizers on a 2-D surface: pick the surface, the optimizers, the learning
+    rate and the number of steps; press play to watch the paths grow step by step. The
+    conditioning slider (the ratio of the two curvatures) applies to the quadratic only
+    and is disabled for the other surfaces. Left: contours and paths; right: the loss
+    along each path."""
     w = _widgets()
+    steps_slider = w.IntSlider(value=steps, min=0, max=300, description="steps",
+                               continuous_update=False)
     controls = {"surface": w.Dropdown(options=list(curves.SURFACES), value=surface,
                                       description="surface"),
+                "optimizers": w.SelectMultiple(options=list(curves.OPTIMIZERS),
+                                               value=tuple(optimizers), rows=5,
+                                               description="optimizers"),
                 "lr": w.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.1,
                                        description="lr", continuous_update=False),
-                "steps": w.IntSlider(value=steps, min=1, max=300, description="steps",
-                                     continuous_update=False),
+                "steps": steps_slider,
                 "cond": _slider(w, 10.0, 1.0, 50.0, 1.0, "conditioning")}
-    return View(lambda fig, ax, surface, lr, steps, cond: curves.plot_descent(
-        ax, surface, lr=lr, steps=steps, cond=cond), controls, width=7, height=5,
-        title="Gradient-descent playground")
+
+    def applies(change=None):
+        controls["cond"].disabled = controls["surface"].value != "quadratic"
+
+    controls["surface"].observe(applies, names="value")
+    applies()
+
+    def draw(fig, axes, surface, optimizers, lr, steps, cond):
+        return curves.plot_descent(axes[0], surface, optimizers, lr=lr, steps=steps, cond=cond,
+                                   ax_loss=axes[1])
+
+    view = View(draw, controls, ncols=2, width=11, height=4.6,
+                title="Gradient-descent playground")
+    # play: steps from 0 to the slider's maximum, one frame every 0.4 s
+    play = w.Play(value=steps, min=0, max=steps_slider.max, step=5, interval=400,
+                  description="play")
+    w.link((play, "value"), (steps_slider, "value"))
+    view.play = play
+    view.widget.children = (*view.widget.children[:-1], play, view.widget.children[-1])
+    return view
 
 
 def init_explorer(init="he_normal", activation="relu", depth=8):
-    """Activation and gradient histograms per layer for an init scheme x activation x depth."""
+    """Activations and gradients through ``depth`` Dense layers (width 128) for an init
+    scheme x activation: histograms per layer (activation values; gradient sizes on a log
+    scale) and each one's standard deviation against the layer -- a flat line keeps its
+    scale, a falling one vanishes, a rising one explodes."""
     w = _widgets()
     from .. import init as initializers
 
@@ -132,14 +160,16 @@ def init_explorer(init="he_normal", activation="relu", depth=8):
     controls = {"init": w.Dropdown(options=names, value=init, description="init"),
                 "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
                                          description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=20, description="depth",
+                "depth": w.IntSlider(value=depth, min=1, max=30, description="depth",
                                      continuous_update=False)}
 
     def draw(fig, axes, init, activation, depth):
         acts, grads = curves.depth_statistics(init, activation, depth, width=128, n=256)
-        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads)
+        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads, ax_std=axes[2],
+                                            log_gradients=True)
 
-    return View(draw, controls, ncols=2, height=3.5, title="Initialisation and depth")
+    return View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth")
 
 
 def convolution_explorer(image=None, kernel="sobel x", mode="same"):
