@@ -3,6 +3,32 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .arrays import (
+    broadcast_alignment,
+    broadcast_explorer,
+    parse_shape,
+    plot_broadcast,
+    plot_timings,
+)
+from .backprop_views import (
+    STEP_FUNCTIONS,
+    backprop_explorer,
+    backprop_values,
+    difference_errors,
+    plot_backprop_network,
+    plot_graph,
+    plot_step_errors,
+    small_network,
+    step_size_explorer,
+)
+from .conv_views import (
+    KERNEL_PRESETS,
+    convolution_explorer,
+    make_kernel,
+    plot_conv_layer,
+    plot_sliding_window,
+    sliding_window_explorer,
+)
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -11,14 +37,12 @@ from .curves import (
     plot_activation,
     plot_depth_statistics,
     plot_descent,
-    plot_loss,
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
 from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
-    plot_backprop,
     plot_confusion_matrix,
     plot_convolution,
     plot_decision_boundary,
@@ -26,6 +50,23 @@ from .images import (
     plot_filters,
     plot_misclassified,
     plot_pooling,
+)
+from .loss_views import (
+    BINARY_LOSSES,
+    binary_losses,
+    loss_explorer,
+    plot_binary_losses,
+    plot_gradient_magnitudes,
+    plot_runs,
+)
+from .neurons import (
+    INITS,
+    init_grid,
+    layer_profile,
+    neuron_explorer,
+    plot_init_grid,
+    plot_layer_profile,
+    plot_neuron,
 )
 from .regularization import (
     plot_regularization,
@@ -37,24 +78,32 @@ from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
     activation_explorer,
-    backprop_explorer,
-    convolution_explorer,
     decision_boundary_view,
     gd_playground,
     init_explorer,
-    loss_explorer,
     pooling_explorer,
     softmax_explorer,
 )
 
 __all__ = [
     "ACTIVATIONS", "SURFACES", "KERNELS", "COLORS", "PALETTE", "new_figure", "to_png", "show",
-    "plot_activation", "plot_loss", "plot_softmax", "descend", "plot_descent",
+    "plot_activation", "plot_softmax", "descend", "plot_descent",
     "depth_statistics", "plot_depth_statistics", "plot_convolution", "plot_pooling",
     "plot_filters", "plot_feature_maps", "plot_confusion_matrix", "plot_misclassified",
-    "plot_decision_boundary", "plot_backprop", "plot_history", "LiveDashboard", "View",
+    "plot_decision_boundary", "plot_history", "LiveDashboard", "View",
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    # chapter 09 (conv_views)
+    "KERNEL_PRESETS", "make_kernel", "plot_conv_layer", "plot_sliding_window",
+    "sliding_window_explorer",
+    # chapter 04 (loss_views) and chapter 06 (backprop_views)
+    "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
+    "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",
+    "STEP_FUNCTIONS", "difference_errors", "plot_step_errors", "step_size_explorer",
+    "parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer", "plot_timings",
+    "INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
+    "init_grid", "plot_init_grid",
+    # chapter 08 (regularization)
     "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
 ]

@@ -1,4 +1,4 @@
-"""Pure plotting functions for functions and their gradients: activations, losses,
+"""Pure plotting functions for functions and their gradients: activations,
 softmax, gradient-descent paths, initialisation statistics. Each takes the Axes to draw
 on and returns the artists it drew; none creates or shows a figure."""
 
@@ -12,7 +12,7 @@ from ..core import Parameter, as_rng
 from ..optim import SGD, Adam, RMSProp
 from .style import COLORS, PALETTE
 
-__all__ = ["ACTIVATIONS", "plot_activation", "plot_loss", "plot_softmax", "SURFACES",
+__all__ = ["ACTIVATIONS", "plot_activation", "plot_softmax", "SURFACES",
            "descend", "plot_descent", "depth_statistics", "plot_depth_statistics"]
 
 #: name -> (function, derivative, takes alpha)
@@ -38,47 +38,14 @@ def plot_activation(ax_f, ax_d, name, alpha=0.1, *, lim=5.0, vanish=0.05):
     small = np.abs(dy) < vanish
     artists.append(ax_d.fill_between(x, 0, 1, where=small, color=COLORS["grey"], alpha=0.25,
                                      transform=ax_d.get_xaxis_transform(),
-                                     label=f"|f'(x)| < {vanish:g}: gradient vanishes"))
+                                     label=f"|f'(x)| < {vanish:.2g}: gradient vanishes"))
     ax_f.set(title=f"{name}", xlabel="x", ylabel="f(x)")
-    ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)")
+    ax_d.set(title=f"derivative: |f'| < {vanish:.2g} on {small.mean():.0%} of "
+                   f"[{-lim:g}, {lim:g}]", xlabel="x", ylabel="f'(x)")
     for ax in (ax_f, ax_d):
         ax.axhline(0, color="black", lw=0.6)
     ax_f.legend(loc="upper left")
     ax_d.legend(loc="best", fontsize=8)
-    return artists
-
-
-def plot_loss(ax, kind="mse", target=1.0):
-    """A loss as a function of one prediction, with its gradient (dashed, right axis).
-
-    kind : "mse" (prediction in R), "bce" (probability p), "ce" (logit of the true
-    class against two other logits fixed at 0).
-    """
-    if kind == "mse":
-        p = np.linspace(target - 3, target + 3, 400)
-        loss, grad = (p - target) ** 2, 2 * (p - target)
-        xlabel = "prediction"
-    elif kind == "bce":
-        p = np.linspace(0.001, 0.999, 400)
-        loss = -(target * np.log(p) + (1 - target) * np.log(1 - p))
-        grad = (p - target) / (p * (1 - p))
-        xlabel = "predicted probability p"
-    elif kind == "ce":
-        p = np.linspace(-6, 6, 400)  # logit of the true class; two others at 0
-        loss = np.log(np.exp(p) + 2) - p
-        grad = np.exp(p) / (np.exp(p) + 2) - 1
-        xlabel = "logit of the true class (other two logits = 0)"
-    else:
-        raise ValueError(f"kind must be 'mse', 'bce' or 'ce', got {kind!r}.")
-    artists = ax.plot(p, loss, color=COLORS["blue"], lw=2, label="loss")
-    twin = ax.twinx()
-    artists += twin.plot(p, grad, "--", color=COLORS["vermillion"], lw=1.5, label="gradient")
-    twin.axhline(0, color=COLORS["grey"], lw=0.6)
-    ax.set(title=f"{kind.upper()} (target {target:g})", xlabel=xlabel, ylabel="loss")
-    twin.set_ylabel("d loss / d prediction", color=COLORS["vermillion"])
-    if kind == "bce":
-        twin.set_ylim(-20, 20)
-    ax.legend(handles=artists, loc="upper center")
     return artists
 
 
@@ -209,58 +176,22 @@ def depth_statistics(init="he_normal", activation="relu", depth=8, width=256, n=
     return acts, grads[::-1]
 
 
-def plot_depth_statistics(ax_act, ax_grad, acts, grads, *, ax_std=None, log_gradients=False):
+def plot_depth_statistics(ax_act, ax_grad, acts, grads):
     """Histograms per layer (one colour per layer, deeper = darker) of activations and
-    of gradients: shrinking histograms are vanishing signals, spreading ones exploding.
-
-    ``log_gradients=True`` histograms log10 |gradient| instead, so that layers whose
-    gradients differ by orders of magnitude share one readable axis (a vanishing gradient
-    moves left). With ``ax_std``, also the standard deviation of both against the layer
-    (log scale): a flat line keeps its scale through depth."""
+    of gradients: shrinking histograms are vanishing signals, spreading ones exploding."""
     artists = []
     cmap = __import__("matplotlib").colormaps["viridis"]
     depth = len(acts)
-    if log_gradients:
-        with np.errstate(divide="ignore"):
-            logs = [np.log10(np.abs(g[g != 0])) for g in grads]
-        finite = np.concatenate([v for v in logs if v.size] or [np.zeros(1)])
-        log_range = (np.quantile(finite, 0.005), np.quantile(finite, 0.995) + 1e-9)
     for i, (a, g) in enumerate(zip(acts, grads, strict=True)):
         color = cmap(1 - i / max(depth - 1, 1))
-        v = a.ravel()
-        lim = np.quantile(np.abs(v), 0.99) or 1.0
-        hist, edges = np.histogram(v, bins=60, range=(-lim, lim), density=True)
-        artists += ax_act.plot((edges[:-1] + edges[1:]) / 2, hist, color=color, lw=1.2,
+        for ax, values in ((ax_act, a), (ax_grad, g)):
+            v = values.ravel()
+            lim = np.quantile(np.abs(v), 0.99) or 1.0
+            hist, edges = np.histogram(v, bins=60, range=(-lim, lim), density=True)
+            artists += ax.plot((edges[:-1] + edges[1:]) / 2, hist, color=color, lw=1.2,
                                label=f"layer {i + 1}: std {v.std():.2g}")
-        if log_gradients:
-            values, hist_range = logs[i], log_range
-        else:
-            values = g.ravel()
-            glim = np.quantile(np.abs(values), 0.99) or 1.0
-            hist_range = (-glim, glim)
-        if values.size:
-            hist, edges = np.histogram(values, bins=60, range=hist_range, density=True)
-        else:  # every gradient exactly 0 (e.g. zero init): nothing to histogram
-            hist, edges = np.zeros(60), np.linspace(*hist_range, 61)
-        artists += ax_grad.plot((edges[:-1] + edges[1:]) / 2, hist, color=color, lw=1.2,
-                                label=f"layer {i + 1}: std {g.std():.2g}")
     ax_act.set(title="activations per layer", xlabel="value", ylabel="density")
-    if log_gradients:
-        ax_grad.set(title="gradient sizes per layer", xlabel="log10 |dL/dx| (0s left out)",
-                    ylabel="density")
-    else:
-        ax_grad.set(title="gradients per layer", xlabel="value", ylabel="density")
+    ax_grad.set(title="gradients per layer", xlabel="value", ylabel="density")
     for ax in (ax_act, ax_grad):
         ax.legend(fontsize=7, ncols=2)
-    if ax_std is not None:
-        layers = np.arange(1, depth + 1)
-        # a std of exactly 0 (zero init) cannot go on a log axis: drawn at the floor
-        floor = 1e-30
-        for values, color, label in ((acts, COLORS["blue"], "activations"),
-                                     (grads, COLORS["vermillion"], "gradients dL/dx")):
-            stds = np.array([max(float(v.std()), floor) for v in values])
-            artists += ax_std.semilogy(layers, stds, "-o", ms=3, color=color, label=label)
-        ax_std.set(title="scale through depth", xlabel="layer",
-                   ylabel="standard deviation (log scale)")
-        ax_std.legend(fontsize=8)
     return artists

@@ -13,9 +13,8 @@ import numpy as np
 from . import curves, images
 from .style import new_figure, to_png
 
-__all__ = ["View", "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
-           "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
-           "decision_boundary_view"]
+__all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
+           "init_explorer", "pooling_explorer", "decision_boundary_view"]
 
 
 def _widgets():
@@ -28,18 +27,55 @@ def _widgets():
 
 
 class View:
-    """Controls plus a figure that redraws when any control changes."""
+    """Controls plus a figure that redraws when any control changes.
 
-    def __init__(self, draw, controls, *, nrows=1, ncols=1, width=9.0, height=None, title=""):
+    Parameters
+    ----------
+    draw : callable(fig, axes, **values) -> list of artists
+    controls : dict name -> ipywidgets control; ``draw`` receives their values by name
+    applies : dict name -> callable(values) -> bool, optional
+        When a control does not apply to the current selection (``alpha`` for sigmoid),
+        it is disabled, so every enabled control changes the picture.
+    side : bool
+        Controls in a column left of the figure instead of above it (views with many
+        sliders stay within one screen).
+    nrows, ncols, width, height : the figure's grid and size in inches (at 90 dpi the
+        image is shown at its natural pixel size, never stretched).
+    figure_kw : dict, optional, more keywords for ``new_figure`` (``width_ratios``).
+
+    In the page, the view carries the CSS class ``nnlib-view`` and each control
+    ``nnlib-control-<name>``, which is how the browser test finds them.
+    """
+
+    DPI = 90
+
+    def __init__(self, draw, controls, *, nrows=1, ncols=1, width=9.0, height=None, title="",
+                 applies=None, side=False, figure_kw=None):
         w = _widgets()
-        self.draw, self.controls = draw, controls
+        self.draw, self.controls, self.applies = draw, controls, dict(applies or {})
+        unknown = set(self.applies) - set(controls)
+        if unknown:
+            raise ValueError(f"applies names controls that do not exist: {sorted(unknown)}.")
         self.layout = (nrows, ncols, width, height)
-        self.image = w.Image(format="png")
+        self.figure_kw = dict(figure_kw or {})
+        self.image = w.Image(format="png", layout=w.Layout(
+            width=f"{round(width * self.DPI)}px", max_width="100%", height="auto",
+            object_fit="contain"))
+        self.image.add_class("nnlib-view-image")
         self.artists, self.redraws, self.error = [], 0, None
+        for name, control in controls.items():
+            control.style.description_width = "initial"   # labels are never cut off
+            control.add_class(f"nnlib-control-{name}")
         header = [w.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = w.VBox([*header, w.HBox(list(controls.values()),
-                                              layout=w.Layout(flex_flow="row wrap")),
-                              self.image])
+        if side:
+            panel = w.HBox([w.VBox(list(controls.values()),
+                                   layout=w.Layout(min_width="290px", align_items="flex-end")),
+                            self.image], layout=w.Layout(align_items="flex-start"))
+        else:
+            panel = w.VBox([w.HBox(list(controls.values()),
+                                   layout=w.Layout(flex_flow="row wrap")), self.image])
+        self.widget = w.VBox([*header, panel])
+        self.widget.add_class("nnlib-view")
         for control in controls.values():
             control.observe(lambda change: self.update(), names="value")
         self.update()
@@ -47,18 +83,25 @@ class View:
     def values(self):
         return {name: control.value for name, control in self.controls.items()}
 
+    def active(self):
+        """Names of the controls that apply to the current selection (enabled)."""
+        return [name for name, control in self.controls.items() if not control.disabled]
+
     def update(self):
+        values = self.values()
+        for name, applies in self.applies.items():
+            self.controls[name].disabled = not applies(values)
         nrows, ncols, width, height = self.layout
-        fig, axes = new_figure(nrows, ncols, width=width, height=height)
+        fig, axes = new_figure(nrows, ncols, width=width, height=height, **self.figure_kw)
         try:
-            self.artists = self.draw(fig, axes, **self.values())
+            self.artists = self.draw(fig, axes, **values)
             self.error = None
         except ValueError as e:  # e.g. a kernel larger than the image in 'valid' mode
             self.error = str(e)
             fig.clear()
             fig.text(0.5, 0.5, str(e), ha="center", va="center", wrap=True)
             self.artists = []
-        self.image.value = to_png(fig)
+        self.image.value = to_png(fig, dpi=self.DPI)
         self.redraws += 1
 
     def _ipython_display_(self):
@@ -72,38 +115,38 @@ def _slider(w, value, lo, hi, step, description):
                          continuous_update=False, readout_format=".3g")
 
 
-def activation_explorer(name="leaky_relu", alpha=0.1):
-    """Activation and derivative side by side, with an alpha slider (leaky ReLU, ELU)."""
+def activation_explorer(name="leaky_relu", alpha=0.1, threshold=0.05):
+    """Activation and derivative side by side. ``alpha`` (leaky ReLU, ELU only; disabled
+    for the others) and the threshold below which the derivative counts as vanishing
+    (shaded, with the shaded share of the axis in the title)."""
     w = _widgets()
     controls = {"name": w.Dropdown(options=list(curves.ACTIVATIONS), value=name,
                                    description="activation"),
-                "alpha": _slider(w, alpha, 0.0, 2.0, 0.01, "alpha")}
-    return View(lambda fig, axes, name, alpha: curves.plot_activation(axes[0], axes[1], name,
-                                                                      alpha),
-                controls, ncols=2, height=3.2, title="Activation explorer")
+                "alpha": _slider(w, alpha, 0.0, 2.0, 0.01, "alpha"),
+                "threshold": w.FloatLogSlider(value=threshold, base=10, min=-3, max=-0.3,
+                                              step=0.1, description="|f'| below",
+                                              continuous_update=False, readout_format=".2g")}
 
+    def draw(fig, axes, name, alpha, threshold):
+        return curves.plot_activation(axes[0], axes[1], name, alpha, vanish=threshold)
 
-def loss_explorer(kind="bce", target=1.0):
-    """MSE, BCE or CE as a function of the prediction, with the gradient."""
-    w = _widgets()
-    controls = {"kind": w.Dropdown(options=["mse", "bce", "ce"], value=kind, description="loss"),
-                "target": _slider(w, target, 0.0, 1.0, 0.05, "target")}
-    return View(lambda fig, ax, kind, target: curves.plot_loss(ax, kind, target), controls,
-                width=7, height=3.5, title="Loss explorer")
+    return View(draw, controls, ncols=2, height=3.2, title="Activation explorer",
+                applies={"alpha": lambda v: curves.ACTIVATIONS[v["name"]][2]})
 
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
-    """A slider per logit and a temperature slider: probabilities and cross-entropy."""
+    """A slider per logit and a temperature slider: probabilities and cross-entropy.
+    The sliders sit left of the plot, so the view fits one 1400 x 900 screen."""
     w = _widgets()
-    controls = {f"z{i}": _slider(w, v, -10, 10, 0.1, f"z{i}") for i, v in enumerate(logits)}
-    controls["temperature"] = _slider(w, 1.0, 0.1, 5.0, 0.1, "temperature")
+    controls = {f"z{i}": _slider(w, v, -10, 10, 0.1, f"logit z{i}") for i, v in enumerate(logits)}
+    controls["temperature"] = _slider(w, 1.0, 0.1, 5.0, 0.1, "temperature T")
     controls["label"] = w.Dropdown(options=list(range(len(logits))), value=label,
-                                   description="true class")
+                                   description="true class", layout=w.Layout(width="200px"))
 
     def draw(fig, ax, temperature, label, **z):
         return curves.plot_softmax(ax, [z[f"z{i}"] for i in range(len(z))], temperature, label)
 
-    return View(draw, controls, width=7, height=3.5, title="Softmax explorer")
+    return View(draw, controls, width=6.5, height=3.6, title="Softmax explorer", side=True)
 
 
 def gd_playground(surface="quadratic", lr=0.05, steps=50,
@@ -126,19 +169,15 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50,
                 "steps": steps_slider,
                 "cond": _slider(w, 10.0, 1.0, 50.0, 1.0, "conditioning")}
 
-    def applies(change=None):
-        controls["cond"].disabled = controls["surface"].value != "quadratic"
-
-    controls["surface"].observe(applies, names="value")
-    applies()
-
     def draw(fig, axes, surface, optimizers, lr, steps, cond):
         return curves.plot_descent(axes[0], surface, optimizers, lr=lr, steps=steps, cond=cond,
                                    ax_loss=axes[1])
 
     view = View(draw, controls, ncols=2, width=11, height=4.6,
-                title="Gradient-descent playground")
-    # play: steps from 0 to the slider's maximum, one frame every 0.4 s
+                title="Gradient-descent playground",
+                applies={"cond": lambda v: v["surface"] == "quadratic"})
+    # play: steps from 0 to the slider's maximum, one frame every 0.4 s; linked to the
+    # steps slider (not a control of its own, so a frame redraws once)
     play = w.Play(value=steps, min=0, max=steps_slider.max, step=5, interval=400,
                   description="play")
     w.link((play, "value"), (steps_slider, "value"))
@@ -147,52 +186,40 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50,
     return view
 
 
-def init_explorer(init="he_normal", activation="relu", depth=8):
-    """Activations and gradients through ``depth`` Dense layers (width 128) for an init
-    scheme x activation: histograms per layer (activation values; gradient sizes on a log
-    scale) and each one's standard deviation against the layer -- a flat line keeps its
-    scale, a falling one vanishes, a rising one explodes."""
+def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
+    """A deep MLP at initialisation: the std of activations and gradients per layer (log
+    scale) and their distributions, for an initialiser x activation x depth x width.
+    ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
+    for the others (their scale comes from the fans)."""
     w = _widgets()
-    from .. import init as initializers
+    from .neurons import INITS, layer_profile, plot_layer_profile
 
-    names = [n for n in initializers._BY_NAME if n not in ("xavier_uniform", "xavier_normal",
-                                                          "kaiming_uniform", "kaiming_normal")]
-    controls = {"init": w.Dropdown(options=names, value=init, description="init"),
+    controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
+                "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
+                                        description="normal std", continuous_update=False,
+                                        readout_format=".3g", disabled=init != "normal"),
                 "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
                                          description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=30, description="depth",
-                                     continuous_update=False)}
+                "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
+                                     continuous_update=False),
+                "width": w.IntSlider(value=width, min=16, max=512, step=16,
+                                     description="width", continuous_update=False)}
 
-    def draw(fig, axes, init, activation, depth):
-        acts, grads = curves.depth_statistics(init, activation, depth, width=128, n=256)
-        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads, ax_std=axes[2],
-                                            log_gradients=True)
+    def enable_std(change):  # registered before the View's own observer: runs first
+        controls["std"].disabled = change["new"] != "normal"
 
-    return View(draw, controls, ncols=3, width=13, height=3.8,
-                title="Initialisation and depth")
+    controls["init"].observe(enable_std, names="value")
+    for control in controls.values():                # labels in full, never cut off
+        control.style.description_width = "initial"
 
+    def draw(fig, axes, init, std, activation, depth, width):
+        acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
+        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
 
-def convolution_explorer(image=None, kernel="sobel x", mode="same"):
-    """An image, a kernel preset (or 'custom': a 3 x 3 random kernel from a seed) and the
-    mode; the output and its size formula."""
-    w = _widgets()
-    if image is None:
-        from ..data import load_photo
-
-        image = load_photo(size=96)
-    controls = {"kernel": w.Dropdown(options=[*images.KERNELS, "custom"], value=kernel,
-                                     description="kernel"),
-                "mode": w.ToggleButtons(options=["full", "same", "valid"], value=mode,
-                                        description="mode"),
-                "seed": w.IntSlider(value=0, min=0, max=20, description="custom seed",
-                                    continuous_update=False)}
-
-    def draw(fig, axes, kernel, mode, seed):
-        k = (images.KERNELS[kernel] if kernel != "custom"
-             else np.random.default_rng(seed).standard_normal((3, 3)))
-        return images.plot_convolution(axes[0], axes[1], axes[2], image, k, mode)
-
-    return View(draw, controls, ncols=3, height=3.4, title="Convolution explorer")
+    view = View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth: activations and gradients layer by layer")
+    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
+    return view
 
 
 def pooling_explorer(x=None, kind="max", size=2, stride=2):
@@ -207,25 +234,6 @@ def pooling_explorer(x=None, kind="max", size=2, stride=2):
     return View(lambda fig, axes, kind, size, stride: images.plot_pooling(
         axes[0], axes[1], x, kind, size, stride), controls, ncols=2, height=3.5,
         title="Pooling explorer")
-
-
-def backprop_explorer(seed=0):
-    """A 2-3-2 network: forward values and backward gradients per unit; the input sliders
-    change x, the seed the weights."""
-    w = _widgets()
-    controls = {"x1": _slider(w, 1.0, -2, 2, 0.1, "x1"), "x2": _slider(w, -0.5, -2, 2, 0.1, "x2"),
-                "activation": w.Dropdown(options=["relu", "tanh", "sigmoid"], value="tanh",
-                                         description="hidden"),
-                "seed": w.IntSlider(value=seed, min=0, max=20, description="weights seed",
-                                    continuous_update=False)}
-
-    def draw(fig, ax, x1, x2, activation, seed):
-        rng = np.random.default_rng(seed)
-        layers = [(rng.standard_normal((2, 3)), rng.standard_normal(3) * 0.1, activation),
-                  (rng.standard_normal((3, 2)), rng.standard_normal(2) * 0.1, None)]
-        return images.plot_backprop(ax, layers, np.array([[x1, x2]]), np.array([[1.0, -1.0]]))
-
-    return View(draw, controls, width=8, height=4.5, title="Backpropagation, unit by unit")
 
 
 def decision_boundary_view(model, x, y):
