@@ -106,7 +106,9 @@ VIEWS["decision_boundary_view"] = _spirals_model
 #: for a control disabled by default, a selection under which it applies (add one here
 #: when a new view disables a control)
 ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),
-          "seed": ("kernel", "random")}
+          "seed": ("kernel", "random"), "std": ("init", "normal")}
+#: for a text control, another value a learner would type
+TYPED = {"(4, 1)": "(2, 3, 1)", "(3,)": "(5, 1, 4)"}
 
 
 def _moved(control):
@@ -117,6 +119,8 @@ def _moved(control):
                 else (first,))
     if hasattr(control, "index"):                       # Dropdown, ToggleButtons
         return control.options[(control.index + 1) % len(control.options)]
+    if isinstance(control.value, str):                  # Text
+        return TYPED[control.value]
     lo, hi = control.min, control.max
     for fraction in (0.7, 0.3):
         value = lo + fraction * (hi - lo)

@@ -77,10 +77,8 @@ def neuron_explorer(w1=1.5, w2=-1.0, b=0.5, activation="sigmoid"):
                 "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation,
                                          description="activation",
                                          style={"description_width": "initial"})}
-    view = View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
+    return View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
                 controls, width=6.5, height=5, title="One neuron: f(w·x + b)")
-    view.image.layout.max_width = f"{round(6.5 * 90)}px"  # shrink to fit, never blow up
-    return view
 
 
 # ------------------------------------------------------------------ signal through depth

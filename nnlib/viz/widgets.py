@@ -197,7 +197,7 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
     controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
                 "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
                                         description="normal std", continuous_update=False,
-                                        readout_format=".3g", disabled=init != "normal"),
+                                        readout_format=".3g"),
                 "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
                                          description="activation"),
                 "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
@@ -205,21 +205,13 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
                 "width": w.IntSlider(value=width, min=16, max=512, step=16,
                                      description="width", continuous_update=False)}
 
-    def enable_std(change):  # registered before the View's own observer: runs first
-        controls["std"].disabled = change["new"] != "normal"
-
-    controls["init"].observe(enable_std, names="value")
-    for control in controls.values():                # labels in full, never cut off
-        control.style.description_width = "initial"
-
     def draw(fig, axes, init, std, activation, depth, width):
         acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
         return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
 
-    view = View(draw, controls, ncols=3, width=13, height=3.8,
-                title="Initialisation and depth: activations and gradients layer by layer")
-    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
-    return view
+    return View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth: activations and gradients layer by layer",
+                applies={"std": lambda v: v["init"] == "normal"})
 
 
 def pooling_explorer(x=None, kind="max", size=2, stride=2):
