@@ -10,6 +10,13 @@ HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproj
 VENV_READY   := $(VENV)/.venv-ready
 COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
 TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
+# nbgrader (in the test extra) switches on its JupyterLab menus and server extensions in
+# .venv; learners need neither in `make lab` (and formgrader takes seconds to import).
+# They are switched off once nbgrader is there; README "Using nbgrader" turns them on.
+NBGRADER_OFF  := $(VENV)/.nbgrader-extensions-off
+NBGRADER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.d/nbgrader.json
+NBGRADER_SERVER := $(addprefix nbgrader.server_extensions.,formgrader validate_assignment \
+                     assignment_list course_list)
 # Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 CHAPTERS  := $(sort $(wildcard chapters/*.ipynb)) $(sort $(wildcard examples/*.ipynb))
@@ -71,11 +78,23 @@ $(COURSE_STAMP): pyproject.toml | $(VENV_READY)
 
 $(TEST_STAMP): pyproject.toml | $(VENV_READY)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-*
+	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-* $(NBGRADER_OFF)
+	@$(MAKE) --no-print-directory $(NBGRADER_OFF)
 	touch $@ $(COURSE_STAMP)
 
+# Made only where nbgrader is installed, so a later `make test` that installs it still
+# switches its extensions off.
+$(NBGRADER_OFF): | $(VENV_READY)
+	@if [ -e $(NBGRADER_CONF) ]; then \
+	  echo "switching off nbgrader's JupyterLab menus and server extensions in $(VENV)"; \
+	  log=$$($(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER) 2>&1 && \
+	         $(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader 2>&1) \
+	    || { echo "$$log" >&2; exit 1; }; \
+	  touch $@; \
+	fi
+
 # JupyterLab refuses to run as root without --allow-root (containers, some ARM boards).
-lab: $(COURSE_STAMP)
+lab: $(COURSE_STAMP) $(NBGRADER_OFF)
 	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) \
 		$(firstword $(CHAPTERS))
 
@@ -85,7 +104,7 @@ lint: $(TEST_STAMP)
 # Unit tests, then every notebook that exists: chapters and exercises under nbval-lax
 # (cells marked NBVAL_CHECK_OUTPUT are compared), solutions with NNLIB_STRICT=1 so a
 # failing check raises.
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) $(NBGRADER_OFF) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 ifneq ($(strip $(CHAPTERS) $(EXERCISES)),)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(CHAPTERS) $(EXERCISES)
@@ -98,7 +117,7 @@ endif
 
 # JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium; screenshots land in
 # test-artifacts/.
-ui-test: $(TEST_STAMP)
+ui-test: $(TEST_STAMP) $(NBGRADER_OFF)
 	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
 
 unit: $(TEST_STAMP)
