@@ -40,7 +40,9 @@ ASSETS = Path(__file__).resolve().parent / "book"
 SECTIONS = (("chapters", "Chapters", "chapter"), ("examples", "Examples", "example"),
             ("exercises", "Exercises", "exercise"))
 MARKER = ".nnlib-book"  # a folder holding this file is a built book: safe to replace
-NBVAL_LINE = re.compile(r"^[ \t]*# ?NBVAL_[A-Z_]+[ \t]*\n?", re.MULTILINE)
+# nbval's markers are for the tests, not for the reader: whole lines, then line ends
+NBVAL_LINE = re.compile(r"^[ \t]*# ?NBVAL_[A-Z_]+[ \t]*(\n|$)", re.MULTILINE)
+NBVAL_END = re.compile(r"[ \t]*# ?NBVAL_[A-Z_]+[ \t]*$", re.MULTILINE)
 HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 ATTRIBUTE = re.compile(r"""(\s(?:href|src))=(?:"([^"]*)"|'([^']*)')""")
 PAGE_HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)<a class="anchor-link"', re.DOTALL)
@@ -181,7 +183,7 @@ def render(page, root, export):
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        cell.source = NBVAL_LINE.sub("", cell.source)
+        cell.source = NBVAL_END.sub("", NBVAL_LINE.sub("", cell.source))
         for i, output in enumerate(cell.get("outputs", ())):
             view = output.get("data", {}).get(book_widgets.WIDGET_VIEW)
             if view is not None:
@@ -262,10 +264,30 @@ class Links:
                                      f"{fragment!r} in {target.source}")
 
 
+def github_anchors(body):
+    """Give each heading GitHub's anchor too (``#read-online`` for "Read online"): the
+    READMEs link to their sections as GitHub names them, nbconvert names them as
+    JupyterLab does (``#Read-online``); both work in the book."""
+    seen = {}
+
+    def alias(match):
+        level, anchor, inner = match.groups()
+        text = html.unescape(re.sub(r"<[^>]+>", "", inner.split('<a class="anchor-link"')[0]))
+        slug = re.sub(r"[^\w\- ]", "", text.strip().lower()).replace(" ", "-")
+        count = seen.get(slug, 0)
+        seen[slug] = count + 1
+        slug = f"{slug}-{count}" if count else slug
+        if not slug or slug == unquote(anchor):
+            return match.group(0)
+        return (f'<h{level} id="{anchor}"><a class="book-alias" id="{html.escape(slug)}">'
+                f"</a>{inner}</h{level}>")
+    return re.sub(r'<h([1-6]) id="([^"]+)">(.*?)</h\1>', alias, body, flags=re.DOTALL)
+
+
 def page_toc(body):
     """``[(level, id, inner HTML)]`` of the h2/h3 headings, for "On this page"."""
-    return [(int(level), anchor, inner.strip()) for level, anchor, inner
-            in PAGE_HEADING.findall(body)]
+    return [(int(level), anchor, re.sub(r'<a class="book-alias"[^>]*></a>', "", inner).strip())
+            for level, anchor, inner in PAGE_HEADING.findall(body)]
 
 
 # -- MathJax and the static files -----------------------------------------------------
@@ -339,7 +361,7 @@ def build(root=ROOT, out=None, mathjax=None, quiet=False):
         if not page.title:
             page.title = first_heading((root / page.source).read_text(encoding="utf-8")) \
                 or page.source
-        page.body = links.rewrite(page, body, page_files)
+        page.body = github_anchors(links.rewrite(page, body, page_files))
         page.toc = page_toc(page.body)
         page.ids = {unquote(html.unescape(a or b)) for a, b in IDS.findall(page.body)}
         files.update(page_files)
