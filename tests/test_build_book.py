@@ -202,6 +202,10 @@ def widget_state():
                         layout="IPY_MODEL_gone"),
         "gone": model("LayoutModel", display="none"),
         "plain": model("LayoutModel"),
+        # a live dashboard hides its frame when training ends
+        "dashboard": {**model("ImageModel", format="png", layout="IPY_MODEL_gone"),
+                      "buffers": [{"path": ["value"], "encoding": "base64",
+                                   "data": base64.b64encode(PNG).decode()}]},
         "image": {**model("ImageModel", format="png"),
                   "buffers": [{"path": ["value"], "encoding": "base64",
                                "data": base64.b64encode(PNG).decode()}]},
@@ -221,6 +225,8 @@ def test_a_saved_view_shows_its_picture_and_controls_and_a_missing_one_a_note(co
     write_notebook(course / "chapters" / "03_views.ipynb", md("# 03 · Views"),
                    code("viz.activation_explorer()", widget_output("view")),
                    code("viz.other_view()", widget_output("not-saved")),
+                   code("model.fit(callbacks=[dashboard])", widget_output("dashboard"),
+                        nbformat.v4.new_output("stream", name="stdout", text="trained\n")),
                    metadata=widget_state())
     out = tmp_path / "site"
     build_book.build(course, out, mathjax=mathjax, quiet=True)
@@ -242,6 +248,9 @@ def test_a_saved_view_shows_its_picture_and_controls_and_a_missing_one_a_note(co
     missing = re.findall(r'<div class="book-view book-view-missing">(.*?)</div>', page,
                          re.DOTALL)
     assert len(missing) == 1 and "Run this notebook in JupyterLab to interact" in missing[0]
+    # the hidden dashboard is left out, as JupyterLab shows it: its cell keeps its text
+    assert page.count("book-w-image") == 1 and "trained" in page
+    assert len(list((out / "chapters" / "03_views_files").glob("*.png"))) == 1
 
 
 def test_every_saved_view_of_the_chapters_has_its_picture():
@@ -255,7 +264,7 @@ def test_every_saved_view_of_the_chapters_has_its_picture():
         for cell in nb.cells:
             for output in cell.get("outputs", ()):
                 ref = output.get("data", {}).get(book_widgets.WIDGET_VIEW)
-                if ref:
+                if ref and not view.hidden(ref["model_id"]):
                     rendered = view.render(ref["model_id"])
                     assert "book-view-missing" not in rendered, (path.name, ref)
                     assert view.images >= 1 and view.controls >= 1, (path.name, ref)

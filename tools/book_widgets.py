@@ -76,6 +76,16 @@ class StaticView:
         self.models, self.save_image, self.source = models, save_image, source
         self.controls = self.images = 0
 
+    def hidden(self, model_id):
+        """True when the notebook hid the view itself (a live dashboard hides its frame
+        once training ends and shows the final figure as an ordinary output): the page
+        shows nothing for it either, as JupyterLab does."""
+        model = self.models.get(model_id)
+        if model is None:
+            return False
+        layout = self.models.get(_ref(model["state"].get("layout")), {}).get("state", {})
+        return layout.get("display") == "none" or layout.get("visibility") == "hidden"
+
     def render(self, model_id):
         """The view's HTML: its widgets and the note; the note alone when not saved."""
         self.controls = self.images = 0

@@ -184,11 +184,16 @@ def render(page, root, export):
         if cell.cell_type != "code":
             continue
         cell.source = NBVAL_END.sub("", NBVAL_LINE.sub("", cell.source))
-        for i, output in enumerate(cell.get("outputs", ())):
+        outputs = []
+        for output in cell.get("outputs", ()):
             view = output.get("data", {}).get(book_widgets.WIDGET_VIEW)
-            if view is not None:
-                cell.outputs[i] = nbformat.v4.new_output(
-                    "display_data", data={"text/html": views.render(view.get("model_id"))})
+            if view is None:
+                outputs.append(output)
+            elif not views.hidden(view.get("model_id")):
+                outputs.append(nbformat.v4.new_output(
+                    "display_data", data={"text/html": views.render(view.get("model_id"))}))
+        if "outputs" in cell:
+            cell.outputs = outputs
     nb.metadata.pop("widgets", None)
     body, resources = export.from_notebook_node(
         nb, resources={"unique_key": stem, "output_files_dir": files_dir})

@@ -61,9 +61,18 @@ def html_path(source):
 
 
 def notebook_facts(source):
-    """How many views a notebook shows and whether its Markdown has math."""
+    """How many views a notebook shows (the views it did not hide itself, as a live
+    dashboard does once training ends) and whether its Markdown has math."""
     nb = json.loads((ROOT / source).read_text(encoding="utf-8"))
-    views = sum(WIDGET_VIEW in out.get("data", {})
+    state = nb["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+
+    def shown(ref):
+        layout = state.get(ref["model_id"], {}).get("state", {}).get("layout", "")
+        return state.get(layout.replace("IPY_MODEL_", ""), {}).get("state", {}).get(
+            "display") != "none"
+
+    views = sum(WIDGET_VIEW in out.get("data", {}) and shown(out["data"][WIDGET_VIEW])
                 for cell in nb["cells"] for out in cell.get("outputs", ()))
     markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
     return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown))
