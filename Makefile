@@ -24,7 +24,7 @@ EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
 CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: lab test unit test-versions venv ui-test notebooks lint format bench clean help
+.PHONY: lab test unit test-versions venv ui-test notebooks lint format bench book clean help
 
 help:
 	@echo "make lab        install the course into .venv and open JupyterLab"
@@ -33,6 +33,7 @@ help:
 	@echo "make test-versions  unit tests under every supported Python found (3.10-3.13)"
 	@echo "make ui-test    the real-browser test (JupyterLab in headless Chromium)"
 	@echo "make notebooks  re-execute chapters/ in place (commit the outputs)"
+	@echo "make book       the course as a static website in book/ (open book/index.html)"
 	@echo "make lint       ruff over the library, tests, tools and notebooks"
 	@echo "make bench      run the benchmarks (PyTorch CPU compared when installed)"
 
@@ -113,12 +114,20 @@ ifneq ($(strip $(SOLUTIONS)),)
 	NNLIB_STRICT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(SOLUTIONS)
 endif
 	@if [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory ui-test; \
-	else echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
+	else $(MAKE) --no-print-directory book && \
+	echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
 
-# JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium; screenshots land in
-# test-artifacts/.
-ui-test: $(TEST_STAMP) $(NBGRADER_OFF)
-	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+# Playwright in Debian's Chromium: JupyterLab on 127.0.0.1 running the notebooks, and the
+# static site that `make book` builds (so make test fails on a broken page); screenshots
+# land in test-artifacts/.
+ui-test: $(TEST_STAMP) $(NBGRADER_OFF) book
+	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+
+# The course as a static website in book/ (git-ignored): the README as landing page, the
+# chapters with their committed outputs, the examples and the exercise notebooks, math by
+# the MathJax copy of the test extra; nothing is fetched. See README.md, "Read online".
+book: $(TEST_STAMP)
+	$(BIN)/python tools/build_book.py --out book
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
