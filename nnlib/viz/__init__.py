@@ -22,6 +22,7 @@ from .backprop_views import (
     small_network,
     step_size_explorer,
 )
+from .cnn import feature_map_explorer, layer_outputs, plot_feature_path
 from .conv_views import (
     KERNEL_PRESETS,
     convolution_explorer,
@@ -41,6 +42,14 @@ from .curves import (
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
+from .gradient_flow import (
+    depth_gradient_norms,
+    gradient_through_time_view,
+    plot_depth_gradients,
+    plot_time_gradients,
+    residual_gradient_view,
+    time_gradient_norms,
+)
 from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
@@ -68,6 +77,12 @@ from .neurons import (
     plot_init_grid,
     plot_layer_profile,
     plot_neuron,
+)
+from .regularization import (
+    plot_regularization,
+    regularization_data,
+    regularization_explorer,
+    train_regularized,
 )
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .view import View
@@ -101,4 +116,10 @@ __all__ = [
     "init_grid", "plot_init_grid",
     # chapter 13 (attention)
     "attention_explorer", "attention_layers", "attention_maps", "plot_attention",
+    # chapter 10 (cnn) and chapter 11 (gradient_flow)
+    "layer_outputs", "plot_feature_path", "feature_map_explorer",
+    "depth_gradient_norms", "plot_depth_gradients", "time_gradient_norms",
+    "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
+    # chapter 08 (regularization)
+    "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
 ]

@@ -217,7 +217,6 @@ def plot_broadcast(ax_shapes, ax_values, shape_a, shape_b, *, max_side=6):
 def broadcast_explorer(a="(4, 1)", b="(3,)"):
     """Type two shapes: their alignment, the result shape (or the clash) and, for small
     results, the values of a + b."""
-
     w = _widgets()
     wide = {"description_width": "initial"}          # labels in full, never cut off
     controls = {"a": w.Text(value=a, description="shape of a", continuous_update=False,

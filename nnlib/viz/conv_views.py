@@ -8,11 +8,10 @@ from __future__ import annotations
 from math import comb
 
 import numpy as np
-from matplotlib.patches import Rectangle
 from scipy import signal
 
 from ..data import load_photo
-from ..layers.conv import Conv2D
+from ..layers import Conv2D
 from .style import COLORS, DIVERGING
 from .view import View, _widgets
 
@@ -90,6 +89,7 @@ def _cells(ax, values, fmt="{:.3g}", lim=None, fontsize=8):
 
 
 def _box(ax, top, left, h, w, color, **kw):
+    from matplotlib.patches import Rectangle
 
     return ax.add_patch(Rectangle((left - 0.5, top - 0.5), w, h, fill=False, lw=2.5,
                                   edgecolor=color, **kw))
@@ -243,10 +243,8 @@ def convolution_explorer(image=None, kernel="sobel x", size=3, stride=1, padding
     """A one-channel convolution layer on a photo: kernel preset and size (even sizes
     too), stride and padding; the output size formula under the output. The seed
     applies to the 'random' kernel only."""
-
     w = _widgets()
     if image is None:
-
         image = load_photo(size=40)
     paddings = [("valid", "valid"), ("same", "same"), ("full", "full"), ("1", 1), ("2", 2)]
     controls = {

@@ -70,7 +70,6 @@ def plot_neuron(ax, w1, w2, b, activation="sigmoid", *, lim=3.0, alpha=0.1):
 
 def neuron_explorer(w1=1.5, w2=-1.0, b=0.5, activation="sigmoid"):
     """Sliders for the two weights and the bias of one neuron, and its activation."""
-
     w = _widgets()
     controls = {"w1": _slider(w, w1, -4, 4, 0.1, "w1"), "w2": _slider(w, w2, -4, 4, 0.1, "w2"),
                 "b": _slider(w, b, -4, 4, 0.1, "b"),

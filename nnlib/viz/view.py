@@ -1,7 +1,7 @@
-"""``View``: the controls plus the figure that every interactive view of the course is
-made of, and the small helpers the view factories share. Views live in their topic's
-module (``widgets``, ``conv_views``, ``attention`` ...); all of them build on this one.
-"""
+"""``View``: the ipywidgets frame every interactive view of the course uses -- controls
+beside or above the figure, the figure as an ``ipywidgets.Image`` redrawn when a control
+changes. The factories in :mod:`nnlib.viz.widgets` and the chapter view modules build on
+it. ipywidgets is imported only when a view is made (it is a course extra)."""
 
 from __future__ import annotations
 
