@@ -186,6 +186,32 @@ def dropout_forward(x, p, rng, inverted=True, keep_p=False):
     return x * mask, mask
 
 
+def batch_norm_forward(x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5, *,
+                       axis=0, flip=False, biased_running=False, eval_batch=False,
+                       eps_outside=False):
+    if training or eval_batch:                    # axis=1: the output's statistics only
+        mean, var = x.mean(axis, keepdims=True), x.var(axis, keepdims=True)
+        batch_var = x.var(0) if biased_running else x.var(0, ddof=1)
+        a, b = (momentum, 1 - momentum) if flip else (1 - momentum, momentum)
+        if training:
+            rm, rv = a * rm + b * x.mean(0), a * rv + b * batch_var
+    else:
+        mean, var = rm, rv
+    std = np.sqrt(var) + eps if eps_outside else np.sqrt(var + eps)
+    return gamma * (x - mean) / std + beta, rm, rv
+
+
+def batch_norm_backward(dout, x, gamma, eps=1e-5, *, through_stats=True, axis=0,
+                        dgamma_x=False):
+    mean, var = x.mean(axis, keepdims=True), x.var(axis, keepdims=True)
+    inv = 1 / np.sqrt(var + eps)
+    xhat = (x - mean) * inv
+    g = dout * gamma
+    dx = (g - g.mean(axis, keepdims=True) - xhat * (g * xhat).mean(axis, keepdims=True)) * inv \
+        if through_stats else g * inv
+    return dx, np.sum(dout * (x if dgamma_x else xhat), axis=0), dout.sum(axis=0)
+
+
 # id -> (reference, [(buggy, expected hint fragment or None), ...])
 CASES = {
     "numpy.pairwise_sq_dists": (
@@ -319,6 +345,18 @@ CASES = {
         early_stopping,
         [(lambda ls, p: early_stopping(ls, p, tie_is_best=True), "tie"),
          (lambda ls, p: early_stopping(ls, p + 1), None)]),
+    "regularization.batch_norm_forward": (
+        batch_norm_forward,
+        [(lambda *a: batch_norm_forward(*a, axis=1), "LayerNorm"),
+         (lambda *a: batch_norm_forward(*a, flip=True), "weighs the NEW batch statistic"),
+         (lambda *a: batch_norm_forward(*a, biased_running=True), "UNBIASED"),
+         (lambda *a: batch_norm_forward(*a, eval_batch=True), "RUNNING mean and variance"),
+         (lambda *a: batch_norm_forward(*a, eps_outside=True), "INSIDE the square root")]),
+    "regularization.batch_norm_backward": (
+        batch_norm_backward,
+        [(lambda *a: batch_norm_backward(*a, through_stats=False), "depend on x too"),
+         (lambda *a: batch_norm_backward(*a, axis=1), "axis=1 is LayerNorm"),
+         (lambda *a: batch_norm_backward(*a, dgamma_x=True), "not dout * x")]),
     "conv.output_size": (
         lambda n, k, s, p: (n + 2 * p - k) // s + 1,
         [(lambda n, k, s, p: (n + 2 * p - k) // s, "add 1"),
@@ -382,7 +420,7 @@ def test_every_exercise_id_has_meta_tests():
     from test_checks_attention import CASES as ATTENTION_CASES  # chapter 13's
 
     assert set(CASES) | set(ATTENTION_CASES) == set(EXERCISES)
-    assert len(CASES) == 42
+    assert len(CASES) == 44
 
 
 @pytest.mark.parametrize("exercise_id", CASES)

@@ -1,10 +1,12 @@
-"""Oracles for chapters 07-08: optimizer steps, mini-batches, regularization."""
+"""Oracles for chapters 07-08: optimizer steps, mini-batches, regularization, batch
+normalisation."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .core import _kind, exercise
+from .ex_losses import _num_grad
 
 W0 = np.array([[0.5, -1.2], [2.0, 0.3]])
 DW = np.array([[0.1, -0.4], [0.25, 1e-6]])  # one tiny gradient: eps placement shows there
@@ -254,3 +256,127 @@ def _early_stopping(t):
                    *(["hint: if it never stops, stop_epoch is the last epoch."]
                      if expected[1] == len(losses) - 1 else []))
     t.ok("ties, resets, runs that never stop")
+
+
+# ------------------------------------------------------------ batch normalisation (08)
+
+def _bn(x, gamma, beta, mean, var, eps, *, eps_inside=True):
+    """gamma * (x - mean) / sqrt(var + eps) + beta, per feature (the columns)."""
+    std = np.sqrt(var + eps) if eps_inside else np.sqrt(var) + eps
+    return gamma * (x - mean) / std + beta
+
+
+def _bn_train(x, gamma, beta, eps, *, axis=0, ddof=0):
+    mean = x.mean(axis=axis, keepdims=True)
+    return _bn(x, gamma, beta, mean, x.var(axis=axis, ddof=ddof, keepdims=True), eps)
+
+
+@exercise("regularization.batch_norm_forward", chapter="08_generalization",
+          signature="f(x, gamma, beta, running_mean, running_var, training, momentum=0.1, "
+                    "eps=1e-5)")
+def _batch_norm_forward(t):
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((6, 4)) * np.array([1.0, 3.0, 0.5, 2.0]) + np.array([2, -1, 0, 5])
+    gamma, beta = rng.uniform(0.5, 2.0, 4), rng.standard_normal(4)
+    rm, rv = rng.standard_normal(4), rng.uniform(0.5, 2.0, 4)
+    m, eps = 0.1, 1e-5
+    mean, var_b, var_u = x.mean(0), x.var(0), x.var(0, ddof=1)
+    out_exp = _bn_train(x, gamma, beta, eps)
+    rm_exp, rv_exp = (1 - m) * rm + m * mean, (1 - m) * rv + m * var_u
+    inputs = "x (6, 4), gamma (4,), beta (4,), running_mean (4,), running_var (4,), " \
+             "training=True, momentum=0.1, eps=1e-5"
+    names = ("out", "running_mean", "running_var")
+    out, new_rm, new_rv = t.unpack(t.call(x, gamma, beta, rm, rv, True, m, eps), 3, names,
+                                   like=(out_exp, rm_exp, rv_exp), inputs=inputs)
+    t.expect(out, out_exp, inputs=inputs, what="out (training)", hints=[
+        (_bn_train(x, gamma, beta, eps, axis=1), "batch normalisation takes each FEATURE's "
+         "statistics over the batch (axis=0); over a row's features (axis=1) is LayerNorm."),
+        (_bn_train(x, gamma, beta, eps, ddof=1), "normalise with the biased batch variance "
+         "(ddof=0, divide by N); only the running variance uses the unbiased one."),
+        (_bn(x, gamma, beta, mean, var_b, eps, eps_inside=False), "eps goes INSIDE the "
+         "square root."),
+        (_bn(x, gamma, beta, rm, rv, eps), "in training, normalise with THIS batch's mean "
+         "and variance; the running statistics are for evaluation."),
+        (_bn_train(x, 1.0, 0.0, eps), "scale by gamma and shift by beta."),
+    ])
+    t.expect(new_rm, rm_exp, inputs=inputs, what="running_mean", hints=[
+        (m * rm + (1 - m) * mean, "momentum weighs the NEW batch statistic: running = (1 - "
+         "momentum) * running + momentum * batch (PyTorch's convention)."),
+        (rm, "in training, move the running mean towards the batch mean."),
+        (mean, "blend, do not replace: keep (1 - momentum) of the old running mean."),
+    ])
+    t.expect(new_rv, rv_exp, inputs=inputs, what="running_var", hints=[
+        ((1 - m) * rv + m * var_b, "the running variance is updated with the UNBIASED batch "
+         "variance (ddof=1, divide by N - 1), as PyTorch does; the output uses the biased "
+         "one."),
+        (m * rv + (1 - m) * var_u, "momentum weighs the NEW batch statistic."),
+        (rv, "in training, move the running variance towards the batch variance."),
+        ((1 - m) * rv + m * np.sqrt(var_u), "track the variance, not the standard deviation."),
+    ])
+    t.ok("training: batch statistics, running averages updated")
+    inputs = inputs.replace("training=True", "training=False")
+    out, new_rm, new_rv = t.unpack(t.call(x, gamma, beta, rm, rv, False, m, eps), 3, names,
+                                   like=(None, rm, rv), inputs=inputs)
+    t.expect(out, _bn(x, gamma, beta, rm, rv, eps), inputs=inputs, what="out (evaluation)",
+             hints=[(out_exp, "in evaluation, normalise with the RUNNING mean and variance: "
+                              "a sample's output must not depend on the rest of the batch.")])
+    t.expect(new_rm, rm, inputs=inputs, what="running_mean (evaluation)", hints=[
+        (rm_exp, "evaluation leaves the running statistics as they are.")])
+    t.expect(new_rv, rv, inputs=inputs, what="running_var (evaluation)", hints=[
+        (rv_exp, "evaluation leaves the running statistics as they are.")])
+    one = x[:1]
+    inputs = "x (1, 4): a single sample, training=False"
+    t.expect(t.unpack(t.call(one, gamma, beta, rm, rv, False, m, eps), 3, names)[0],
+             _bn(one, gamma, beta, rm, rv, eps), inputs=inputs, what="out (one sample)",
+             nan_hint="in evaluation use the running statistics: one sample has no batch "
+                      "variance.")
+    t.ok("evaluation: running statistics, left unchanged")
+    t.keeps_dtype(tuple(a.astype(np.float32) for a in (x, gamma, beta, rm, rv)) + (True, m, eps),
+                  names, "float32 x, gamma, beta, running_mean, running_var")
+
+
+@exercise("regularization.batch_norm_backward", chapter="08_generalization",
+          signature="f(dout, x, gamma, eps=1e-5)")
+def _batch_norm_backward(t):
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((5, 3)) * np.array([2.0, 0.5, 1.0]) + np.array([1.0, -2.0, 0.0])
+    gamma, dout = rng.uniform(0.5, 2.0, 3), rng.standard_normal((5, 3))
+    eps = 1e-5
+    inputs = "dout (5, 3), x (5, 3), gamma (3,), eps=1e-5 (training mode)"
+    names = ("dx", "dgamma", "dbeta")
+    xhat = _bn_train(x, 1.0, 0.0, eps)
+    dgamma_exp, dbeta_exp = np.sum(dout * xhat, axis=0), dout.sum(axis=0)
+    numeric = _num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps) * dout), x)
+    dx, dgamma, dbeta = t.unpack(t.call(dout, x, gamma, eps), 3, names,
+                                 like=(numeric, dgamma_exp, dbeta_exp), inputs=inputs)
+    t.expect(dx, numeric, inputs=inputs, what="dx", rtol=1e-5, atol=1e-7, hints=[
+        (dout * gamma / np.sqrt(x.var(0) + eps), "the batch mean and variance depend on x "
+         "too: every sample moves them, so dx has two more terms, one through the mean and "
+         "one through the variance (derived in the chapter)."),
+        (_num_grad(lambda a: np.sum(_bn_train(a, 1.0, 0.0, eps) * dout), x),
+         "multiply dout by gamma first: the gradient reaching xhat is dout * gamma."),
+        (_num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps, axis=1) * dout), x),
+         "the statistics run over the batch (axis=0), per feature: that is the axis of "
+         "every mean in the backward pass too (axis=1 is LayerNorm's backward)."),
+        (_num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps) * dout), x) * len(x),
+         "divide the means by N: the batch statistics are averages over N samples."),
+    ])
+    t.expect(dgamma, dgamma_exp, inputs=inputs, what="dgamma", hints=[
+        (np.sum(dout * x, axis=0), "dgamma sums dout * xhat (the normalised x), not dout * x."),
+        (np.mean(dout * xhat, axis=0), "dgamma SUMS over the batch: every sample used gamma."),
+    ])
+    t.expect(dbeta, dbeta_exp, inputs=inputs, what="dbeta", hints=[
+        (dout.mean(axis=0), "dbeta SUMS dout over the batch (axis=0)."),
+    ])
+    t.ok("dx = central differences")
+    one_hot = np.zeros((5, 3))
+    one_hot[2, 1] = 1.0
+    t.expect(t.unpack(t.call(one_hot, x, gamma, eps), 3, names)[0],
+             _num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps) * one_hot), x),
+             inputs="dout = 1 at sample 2, feature 1 only", what="dx", rtol=1e-5, atol=1e-7,
+             hints=[(gamma * one_hot / np.sqrt(x.var(0) + eps), "one sample's output depends "
+                     "on every sample of the batch (through the mean and variance): dx is "
+                     "not zero on the other rows.")])
+    t.ok("one output reaches every sample of its feature")
+    t.keeps_dtype(tuple(a.astype(np.float32) for a in (dout, x, gamma)) + (eps,), names,
+                  "float32 dout, x, gamma")
