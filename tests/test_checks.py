@@ -188,7 +188,10 @@ def dropout_forward(x, p, rng, inverted=True, keep_p=False):
 
 def batch_norm_forward(x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5, *,
                        axis=0, flip=False, biased_running=False, eval_batch=False,
-                       eps_outside=False):
+                       eps_outside=False, eval_updates=False):
+    if eval_updates and not training:                 # evaluation that still updates them
+        out = batch_norm_forward(x, gamma, beta, rm, rv, False, momentum, eps)[0]
+        return (out,) + batch_norm_forward(x, gamma, beta, rm, rv, True, momentum, eps)[1:]
     if training or eval_batch:                    # axis=1: the output's statistics only
         mean, var = x.mean(axis, keepdims=True), x.var(axis, keepdims=True)
         batch_var = x.var(0) if biased_running else x.var(0, ddof=1)
@@ -202,12 +205,13 @@ def batch_norm_forward(x, gamma, beta, rm, rv, training, momentum=0.1, eps=1e-5,
 
 
 def batch_norm_backward(dout, x, gamma, eps=1e-5, *, through_stats=True, axis=0,
-                        dgamma_x=False):
+                        dgamma_x=False, through_mean=True, through_var=True):
     mean, var = x.mean(axis, keepdims=True), x.var(axis, keepdims=True)
     inv = 1 / np.sqrt(var + eps)
     xhat = (x - mean) * inv
     g = dout * gamma
-    dx = (g - g.mean(axis, keepdims=True) - xhat * (g * xhat).mean(axis, keepdims=True)) * inv \
+    dx = (g - through_mean * g.mean(axis, keepdims=True)
+          - through_var * xhat * (g * xhat).mean(axis, keepdims=True)) * inv \
         if through_stats else g * inv
     return dx, np.sum(dout * (x if dgamma_x else xhat), axis=0), dout.sum(axis=0)
 
@@ -351,12 +355,15 @@ CASES = {
          (lambda *a: batch_norm_forward(*a, flip=True), "weighs the NEW batch statistic"),
          (lambda *a: batch_norm_forward(*a, biased_running=True), "UNBIASED"),
          (lambda *a: batch_norm_forward(*a, eval_batch=True), "RUNNING mean and variance"),
-         (lambda *a: batch_norm_forward(*a, eps_outside=True), "INSIDE the square root")]),
+         (lambda *a: batch_norm_forward(*a, eps_outside=True), "INSIDE the square root"),
+         (lambda *a: batch_norm_forward(*a, eval_updates=True), "leaves the running")]),
     "regularization.batch_norm_backward": (
         batch_norm_backward,
         [(lambda *a: batch_norm_backward(*a, through_stats=False), "depend on x too"),
          (lambda *a: batch_norm_backward(*a, axis=1), "axis=1 is LayerNorm"),
-         (lambda *a: batch_norm_backward(*a, dgamma_x=True), "not dout * x")]),
+         (lambda *a: batch_norm_backward(*a, dgamma_x=True), "not dout * x"),
+         (lambda *a: batch_norm_backward(*a, through_var=False), "batch VARIANCE"),
+         (lambda *a: batch_norm_backward(*a, through_mean=False), "batch MEAN")]),
     "conv.output_size": (
         lambda n, k, s, p: (n + 2 * p - k) // s + 1,
         [(lambda n, k, s, p: (n + 2 * p - k) // s, "add 1"),

@@ -298,6 +298,8 @@ def _batch_norm_forward(t):
         (_bn(x, gamma, beta, rm, rv, eps), "in training, normalise with THIS batch's mean "
          "and variance; the running statistics are for evaluation."),
         (_bn_train(x, 1.0, 0.0, eps), "scale by gamma and shift by beta."),
+        (gamma * (x - mean) / (var_b + eps) + beta, "divide by the standard deviation (the "
+         "square root of var + eps), not by the variance."),
     ])
     t.expect(new_rm, rm_exp, inputs=inputs, what="running_mean", hints=[
         (m * rm + (1 - m) * mean, "momentum weighs the NEW batch statistic: running = (1 - "
@@ -347,6 +349,7 @@ def _batch_norm_backward(t):
     xhat = _bn_train(x, 1.0, 0.0, eps)
     dgamma_exp, dbeta_exp = np.sum(dout * xhat, axis=0), dout.sum(axis=0)
     numeric = _num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps) * dout), x)
+    g, inv_std = dout * gamma, 1 / np.sqrt(x.var(0) + eps)
     dx, dgamma, dbeta = t.unpack(t.call(dout, x, gamma, eps), 3, names,
                                  like=(numeric, dgamma_exp, dbeta_exp), inputs=inputs)
     t.expect(dx, numeric, inputs=inputs, what="dx", rtol=1e-5, atol=1e-7, hints=[
@@ -360,6 +363,10 @@ def _batch_norm_backward(t):
          "every mean in the backward pass too (axis=1 is LayerNorm's backward)."),
         (_num_grad(lambda a: np.sum(_bn_train(a, gamma, 0.0, eps) * dout), x) * len(x),
          "divide the means by N: the batch statistics are averages over N samples."),
+        ((g - g.mean(0)) * inv_std, "a term is missing: the gradient also flows through the "
+         "batch VARIANCE (the term along xhat)."),
+        ((g - xhat * (g * xhat).mean(0)) * inv_std, "a term is missing: the gradient also "
+         "flows through the batch MEAN."),
     ])
     t.expect(dgamma, dgamma_exp, inputs=inputs, what="dgamma", hints=[
         (np.sum(dout * x, axis=0), "dgamma sums dout * xhat (the normalised x), not dout * x."),
