@@ -20,8 +20,14 @@ import types
 
 import numpy as np
 
-from .._validation import (ShapeError, check_array, check_dtype, float_dtype,
-                           reject_unknown_kwargs, shape_str)
+from .._validation import (
+    ShapeError,
+    check_array,
+    check_dtype,
+    float_dtype,
+    reject_unknown_kwargs,
+    shape_str,
+)
 from ..nodes import connect, is_node
 
 __all__ = ["Parameter", "Layer"]
