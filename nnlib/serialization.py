@@ -3,7 +3,8 @@ a JSON string. No pickle anywhere, so loading a file can never run code.
 
 Layout of the archive: ``__nnlib__`` holds ``{"format", "version", "model"}`` where
 "model" is a nested ``{"class", "config", "children"?}`` description built from each
-layer's ``get_config()`` and ``children()``; each parameter is stored under
+layer's ``get_config()`` and ``children()`` (a layer met again is ``{"same_as": k}``,
+see :func:`describe`); each parameter is stored under
 ``param/<name>`` with its ``parameters()`` name (``param/0.W``), each buffer under
 ``buffer/<name>``. Loading calls ``cls.from_config(config, children)`` bottom up, so
 this module knows only the layer protocol, not any layer or model class.
@@ -36,25 +37,44 @@ def _layer_classes():
     return found
 
 
-def describe(layer):
+def describe(layer, _seen=None):
     """The JSON-able description of a layer: its class, its ``get_config()`` and, for
-    layers made of layers, the descriptions of its ``children()``."""
+    layers made of layers, the descriptions of its ``children()``.
+
+    A layer met a second time (shared: ``Sequential(d, Tanh(), d)``, or a layer both in
+    a container and at a graph node) is described as ``{"same_as": k}``, k counting
+    the layers in the order this walk first meets them (parents before children), so
+    loading rebuilds one shared layer, not two."""
+    seen = {} if _seen is None else _seen
+    if id(layer) in seen:
+        return {"same_as": seen[id(layer)]}
+    seen[id(layer)] = len(seen)
     entry = {"class": type(layer).__name__, "config": layer.get_config()}
     children = layer.children()
     if children:
-        entry["children"] = [describe(child) for child in children]
+        entry["children"] = [describe(child, seen) for child in children]
     return entry
 
 
-def build(entry):
+def build(entry, _built=None):
     """Construct a layer from ``describe``'s output (fresh parameters)."""
+    built = [] if _built is None else _built
+    if "same_as" in entry:
+        k = entry["same_as"]
+        if not (isinstance(k, int) and 0 <= k < len(built) and built[k] is not None):
+            raise ValueError(f"The model file refers to shared layer {k!r}, which is not an "
+                             f"earlier layer of the file. The file is damaged.")
+        return built[k]
     classes = _layer_classes()
     name = entry["class"]
     if name not in classes:
         raise ValueError(f"The model file uses a layer class {name!r} that is not defined. "
                          f"Import or define it before loading.")
-    children = [build(child) for child in entry.get("children", [])]
-    return classes[name].from_config(entry["config"], children)
+    slot = len(built)
+    built.append(None)  # numbered before its children, as describe numbers them
+    children = [build(child, built) for child in entry.get("children", [])]
+    built[slot] = classes[name].from_config(entry["config"], children)
+    return built[slot]
 
 
 def save_model(model, path):

@@ -9,7 +9,10 @@
 Forward visits the nodes in topological order; backward visits them in reverse and
 *adds up* the gradients arriving at a node from every consumer -- the chain rule where a
 value fans out. A layer used at two nodes shares its weights: each call keeps its own
-forward cache, and both backward passes accumulate into the same ``.grad``. Derived in
+forward cache, and both backward passes accumulate into the same ``.grad``. The same
+holds for a container (a ``Sequential`` block) used at two nodes, and for a layer used
+both at a node and inside a container: every call that runs a layer another call also
+runs saves its cache, children's caches included (``calls_sharing_layers``). Derived in
 chapters/11_residual_recurrent.ipynb.
 """
 
@@ -20,7 +23,7 @@ from ..nodes import Input, Node, connect
 from ..serialization import Saveable
 from ..training import Trainable
 from ..utils import table
-from .containers import LayerGroup
+from .containers import LayerGroup, calls_sharing_layers
 
 __all__ = ["Model"]
 
@@ -81,6 +84,9 @@ class Model(Trainable, Saveable, LayerGroup):
         self.layers = list(dict.fromkeys(n.layer for n in self.nodes if n.layer is not None))
         self._uses = {id(layer): sum(n.layer is layer for n in self.nodes)
                       for layer in self.layers}
+        calls = [n for n in self.nodes if n.layer is not None]
+        self._shared_nodes = {id(n) for n, shared in zip(
+            calls, calls_sharing_layers([n.layer for n in calls]), strict=True) if shared}
         dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
         if len(dtypes) > 1:
             raise TypeError(f"Model layers must share one dtype, got "
@@ -98,7 +104,7 @@ class Model(Trainable, Saveable, LayerGroup):
                 continue
             args = [values[id(p)] for p in node.parents]
             values[id(node)] = node.layer.forward(args if node.layer.multi_input else args[0])
-            if self._uses[id(node.layer)] > 1:  # shared: remember this call's cache
+            if id(node) in self._shared_nodes:  # shared: remember this call's cache
                 self._caches[id(node)] = node.layer.save_cache()
         return [values[id(n)] for n in self.outputs]
 
@@ -134,8 +140,17 @@ class Model(Trainable, Saveable, LayerGroup):
         outs = self._forward_many(xs)
         return outs[0] if self.n_outputs == 1 else outs
 
+    def _check_dout(self, dout):
+        """As every layer's, and a one-output model also takes ``[dout]``."""
+        if (isinstance(dout, (list, tuple)) and len(dout) == 1
+                and not isinstance(self.__dict__.get("_out_shape"), list)):
+            dout = dout[0]
+        super()._check_dout(dout)
+
     def backward(self, dout):
-        """Gradients with respect to the inputs (a list, or one array for one input)."""
+        """Gradients with respect to the inputs (a list, or one array for one input).
+        ``dout`` is one array per output, of the shapes forward returned; anything else
+        is refused before any gradient changes."""
         douts = list(dout) if isinstance(dout, (list, tuple)) else [dout]
         grads = self._backward_many(douts, input_grad=True)
         return grads[0] if self.n_inputs == 1 else grads
@@ -176,19 +191,19 @@ class Model(Trainable, Saveable, LayerGroup):
         """Nodes in order with their layer, output shape, parameter count and inputs."""
         index = {id(n): i for i, n in enumerate(self.nodes)}
         rows = [("#", "node", "output shape", "params", "from")]
-        counted, total = set(), 0
+        counted = set()
         for i, node in enumerate(self.nodes):
             layer = node.layer
             count = 0
             if layer is not None and id(layer) not in counted:
                 counted.add(id(layer))
                 count = sum(p.size for p in layer.parameters().values())
-                total += count
             label = (f"Input {self.inputs.index(node)}" if layer is None else repr(layer)) \
                 + (" (shared)" if layer is not None and self._uses[id(layer)] > 1 else "")
             rows.append((str(i), label, shape_str(("N", *node.shape)), f"{count:,}",
                          ", ".join(str(index[id(p)]) for p in node.parents) or "-"))
         outs = ", ".join(str(index[id(n)]) for n in self.outputs)
+        total = sum(p.size for p in self.parameters().values())  # shared ones once
         return table(rows, title=f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}",
                      footer=f"total parameters: {total:,}", right=(3,))
 
