@@ -103,13 +103,24 @@ def save_model(model, path):
                               f"not replace a file you protected. Save under another name, or "
                               f"make it writable first (chmod u+w).")
     meta = {"format": FORMAT, "version": VERSION, "model": describe(model)}
+    depth = _depth(meta["model"])
+    if depth > MAX_DEPTH:
+        raise ValueError(f"cannot save {type(model).__name__} to {path}: its layers nest "
+                         f"{depth} levels deep and load reads at most {MAX_DEPTH}. Flatten the "
+                         f"containers: Sequential(*a.layers, *b.layers) instead of "
+                         f"Sequential(a, b).")
     arrays = {f"param/{k}": p.data for k, p in model.parameters().items()}
     arrays.update({f"buffer/{k}": b for k, b in model.buffers().items()})
     for key, value in arrays.items():
         _check_finite_array(f"cannot save {type(model).__name__} to {path}", key, value,
                             "Training probably diverged: train again with a smaller lr.")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".",
-                               suffix=".partial")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=os.path.basename(path) + ".",
+                                   suffix=".partial")
+    except OSError as e:
+        raise PermissionError(f"cannot save to {path}: nnlib cannot create a file in the "
+                              f"folder {folder} ({e.strerror}). Save somewhere you can write.") \
+            from None
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, __nnlib__=np.array(json.dumps(meta)), **arrays)
@@ -117,6 +128,15 @@ def save_model(model, path):
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
+
+
+def _depth(entry):
+    """How many levels of layers a description nests (1 for a plain layer)."""
+    depth, level = 0, [entry]
+    while level:
+        depth += 1
+        level = [child for e in level for child in e.get("children", [])]
+    return depth
 
 
 def _check_finite_array(where, key, value, fix):
@@ -308,11 +328,13 @@ class Saveable:
     """Mixin for models: ``model.save(path)`` and ``Model.load(path)``."""
 
     def save(self, path):
-        """Write the architecture and parameters to ``path`` (.npz, no pickle), atomically."""
+        """Write the architecture and parameters to ``path`` (.npz, no pickle), atomically;
+        a read-only ``path`` is refused and left as it was."""
         save_model(self, path)
 
     @classmethod
     def load(cls, path):
-        """Rebuild a model saved by ``save``. Raises ValueError for any other file, and
+        """Rebuild a model saved by ``save``. Raises ValueError, naming the file, for any
+        other or damaged file and for NaN/inf weights (refused, never loaded), and
         TypeError if the file holds another kind of model."""
         return load_model(path, expected=cls)

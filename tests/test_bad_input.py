@@ -421,6 +421,9 @@ def test_the_bounds_are_where_the_docs_say(tmp_path):
         nested = nl.Sequential(nested)
     nested.save(path)
     assert isinstance(nl.Sequential.load(path), nl.Sequential)
+    with pytest.raises(ValueError, match=r"nest 33 levels deep and load reads at most 32"):
+        nl.Sequential(nested).save(tmp_path / "deeper.npz")
+    assert not (tmp_path / "deeper.npz").exists()
 
 
 def test_save_over_a_read_only_file_fails_and_leaves_it_intact(tmp_path):
