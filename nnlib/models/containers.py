@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .._validation import ShapeError, shape_str
+from .._validation import ShapeError, float_dtype, shape_str
 from ..layers.base import Layer
 
 __all__ = ["LayerGroup", "Container", "Residual", "calls_sharing_layers"]
@@ -87,8 +87,12 @@ class LayerGroup(Layer):
         return self
 
     def astype(self, dtype):
+        """Cast every member layer in place; the group's own ``dtype`` (what ``fit`` and
+        ``predict`` convert data to) follows. Returns self."""
+        dt = float_dtype(type(self).__name__, dtype)
         for layer in self._unique_layers():
-            layer.astype(dtype)
+            layer.astype(dt)
+        self.dtype = dt
         return self
 
     def get_config(self):
@@ -111,6 +115,13 @@ class Container(LayerGroup):
 
     def __init__(self, *layers):
         super().__init__()
+        name = type(self).__name__
+        if not layers:
+            raise ValueError(f"{name} needs at least one layer, got none. Pass the layers in "
+                             f"order: {name}(nl.Dense(784, 64), nl.ReLU(), nl.Dense(64, 10)).")
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            raise TypeError(f"{name} takes the layers as separate arguments, got one "
+                            f"{type(layers[0]).__name__}. Unpack it: {name}(*layers).")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 hint = " Did you forget the parentheses, e.g. nl.ReLU()?" if (

@@ -49,6 +49,22 @@ def _toposort(outputs):
     return order
 
 
+def _items(spec, key, kind):
+    """``spec[key]``, which must be a list of ``kind`` (Model.from_config's checks)."""
+    value = spec.get(key) if isinstance(spec, dict) else None
+    if not isinstance(value, list) or not all(
+            isinstance(v, kind) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"Model config needs {key!r} as a list of {kind.__name__}s, got "
+                         f"{value!r:.80}.")
+    return value
+
+
+def _index(i, n, what):
+    if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n:
+        raise ValueError(f"Model config: {what} index {i!r} is not in [0, {n}).")
+    return i
+
+
 class Model(Trainable, Saveable, LayerGroup):
     """A network of layers wired as a graph: ``Model(inputs=[...], outputs=[...])``.
 
@@ -131,12 +147,10 @@ class Model(Trainable, Saveable, LayerGroup):
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         if len(xs) != self.n_inputs:
             raise ValueError(f"Model has {self.n_inputs} inputs, got {len(xs)} arrays.")
-        for node, v in zip(self.inputs, xs, strict=True):
+        for v in xs:
             check_array("Model", v)
             check_finite("Model", v)
-            if v.shape[1:] != node.shape:
-                raise ShapeError(f"Model input expected per-sample shape {shape_str(node.shape)}"
-                                 f", got {shape_str(v.shape[1:])} (array {shape_str(v.shape)}).")
+        self._check_input_shapes(xs, "inputs")
         outs = self._forward_many(xs)
         return outs[0] if self.n_outputs == 1 else outs
 
@@ -146,6 +160,21 @@ class Model(Trainable, Saveable, LayerGroup):
                 and not isinstance(self.__dict__.get("_out_shape"), list)):
             dout = dout[0]
         super()._check_dout(dout)
+
+    def _check_input_shapes(self, xs, what):
+        """Each array's per-sample shape must be its Input's: nothing is broadcast."""
+        for i, (node, v) in enumerate(zip(self.inputs, xs, strict=True)):
+            if v.shape[1:] != node.shape:
+                which = f"Model input {i}" if self.n_inputs > 1 else "Model"
+                if v.ndim == len(node.shape) and v.shape == node.shape:
+                    fix = "A single sample? Add the batch axis: x[None]."
+                else:
+                    fix = (f"Reshape the data to (N, {', '.join(map(str, node.shape))}), or "
+                           f"build the model on nl.Input({tuple(v.shape[1:])}).")
+                raise ShapeError(f"{which} expected per-sample shape {shape_str(node.shape)}, "
+                                 f"got {shape_str(v.shape[1:])} in the {what} (array "
+                                 f"{shape_str(v.shape)}; the nl.Input is "
+                                 f"{shape_str(node.shape)}). {fix}")
 
     def backward(self, dout):
         """Gradients with respect to the inputs (a list, or one array for one input).
@@ -169,17 +198,25 @@ class Model(Trainable, Saveable, LayerGroup):
 
     @classmethod
     def from_config(cls, config, children=()):
-        """Rewire ``children`` (the layers, in ``self.layers`` order) as ``config`` says."""
+        """Rewire ``children`` (the layers, in ``self.layers`` order) as ``config`` says.
+        Every index is checked (a model file may be damaged): a node's parents come
+        before it, layers are indices into ``children``, nothing wraps around."""
         nodes = []
-        for spec in config["nodes"]:
-            if spec["layer"] is None:
-                nodes.append(Input(tuple(spec["shape"])))
+        for k, spec in enumerate(_items(config, "nodes", dict)):
+            if spec.get("layer") is None:
+                nodes.append(Input(_items(spec, "shape", int)))
                 continue
-            layer = children[spec["layer"]]
-            parents = [nodes[i] for i in spec["parents"]]
+            layer = children[_index(spec["layer"], len(children), f"node {k}'s layer")]
+            parents = [nodes[_index(i, k, f"node {k}'s parent")]
+                       for i in _items(spec, "parents", int)]
+            if not parents or (len(parents) > 1 and not layer.multi_input):
+                raise ValueError(f"Model config: node {k} ({layer!r}) has {len(parents)} "
+                                 f"parents.")
             nodes.append(connect(layer, parents if layer.multi_input else parents[0]))
-        return cls(inputs=[nodes[i] for i in config["inputs"]],
-                   outputs=[nodes[i] for i in config["outputs"]])
+        return cls(inputs=[nodes[_index(i, len(nodes), "input")]
+                           for i in _items(config, "inputs", int)],
+                   outputs=[nodes[_index(i, len(nodes), "output")]
+                            for i in _items(config, "outputs", int)])
 
     # --- inspection ---------------------------------------------------------------------
     def edges(self):
