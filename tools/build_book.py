@@ -65,6 +65,8 @@ class Page:
     body: str = ""
     toc: list = field(default_factory=list)
     ids: set = field(default_factory=set)
+    summary: str = ""      # Markdown: what the notebook builds, for its section's list
+    time: str = ""         # its "**Time:**", as the chapter states it
 
 
 # -- finding the pages ---------------------------------------------------------------
@@ -88,13 +90,42 @@ def first_heading(text):
 
 
 def notebook_title(path):
+    """The notebook's first heading, its summary and its time (see :func:`introduction`)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb.get("cells", ()):
         if cell.get("cell_type") == "markdown":
             title = first_heading(_source(cell))
             if title:
-                return title
-    return path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+                return (title, *introduction(_source(cell)))
+    return path.stem.split("_", 1)[-1].replace("_", " ").capitalize(), "", ""
+
+
+SUMMARY_LABEL = re.compile(r"^\*\*What you will build[^*]*?:?\*\*:?\s*", re.IGNORECASE)
+TIME = re.compile(r"\*\*Time:?\*\*:?[ \t]*([^\n]+?)[ \t]*(?:\n|$)")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*(])|:\s*\n")
+
+
+def introduction(markdown, limit=280):
+    """``(summary, time)`` from a chapter's first cell: the first sentence of its
+    "**What you will build:**" paragraph (Markdown, links as their text), and what its
+    "**Time:**" says. Both "" when the cell has none."""
+    found = TIME.search(markdown)
+    time_text = plain(found.group(1)).rstrip(".") if found else ""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown)]
+    summary = next((p for p in paragraphs if SUMMARY_LABEL.match(p)), "")
+    summary = SUMMARY_LABEL.sub("", summary)
+    summary = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", summary)  # links as their text
+    summary = SENTENCE_END.split(summary, maxsplit=1)[0].strip()
+    summary = summary.split("\n- ")[0].strip()  # a list after "You will" is not a sentence
+    if len(summary) > limit:
+        cut = summary[:limit].rsplit(" ", 1)[0]
+        if cut.count("$") % 2:  # never cut inside a formula
+            cut = cut[:cut.rindex("$")].rstrip()
+        summary = cut.rstrip(",;:—– ") + " …"
+    summary = " ".join(summary.split())
+    if summary:
+        summary = summary[0].upper() + summary[1:]
+    return summary, time_text
 
 
 def sidebar_label(title, section_title):
@@ -132,9 +163,10 @@ def discover(root):
                               section=folder))
         for path in notebooks:
             source = f"{folder}/{path.name}"
-            title = notebook_title(path)
+            title, summary, time_text = notebook_title(path)
             pages.append(Page(source, output_path(source), kind, title=title,
-                              label=sidebar_label(title, section_title), section=folder))
+                              label=sidebar_label(title, section_title), section=folder,
+                              summary=summary, time=time_text))
     return pages
 
 
@@ -164,8 +196,9 @@ def render(page, root, export):
     if page.source.endswith(".ipynb"):
         nb = nbformat.read(path, as_version=4)
     else:
+        # a fixed cell id: the same files give the same site
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-            path.read_text(encoding="utf-8"))])
+            path.read_text(encoding="utf-8"), id="markdown")])
     folder = posixpath.dirname(page.output)
     stem = posixpath.splitext(posixpath.basename(page.output))[0]
     files_dir = f"{stem}_files"
@@ -345,6 +378,25 @@ def sidebar(pages):
     return groups
 
 
+def section_contents(page, pages, by_source):
+    """A section's first page lists the section, so a link to "All chapters" lands on
+    every chapter: ``[(page, summary HTML, its chapter or exercises page)]``, or None."""
+    if page.kind != "section":
+        return None
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    contents = []
+    for member in pages:
+        if member.section != page.section or member.kind in ("page", "section", "home"):
+            continue
+        stem = posixpath.basename(member.source)
+        other = "exercises" if member.kind == "chapter" else "chapters"
+        companion = by_source.get(f"{other}/{stem}")
+        summary = markdown2html_mistune(member.summary) if member.summary else ""
+        contents.append((member, summary, companion))
+    return contents
+
+
 def build(root=ROOT, out=None, mathjax=None, quiet=False):
     """Build the site into ``out`` (default ``<root>/book``); return the pages."""
     start = time.perf_counter()
@@ -438,7 +490,9 @@ def write_site(out, root, pages, reading, files, copies, mathjax_es5):
         text = template.render(
             page=page, book_title=book_title, home=pages[0], groups=groups, href=href,
             root=posixpath.relpath(".", here), previous=previous, next=following,
-            companion=companion, body=page.body, toc=page.toc)
+            companion=companion, body=page.body, toc=page.toc,
+            contents=section_contents(page, pages, by_source),
+            section_title=next((t for f, t, _ in SECTIONS if f == page.section), ""))
         target = out / page.output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
