@@ -146,6 +146,30 @@ def test_chapters_that_land_later_join_with_their_summary_on_the_section_page(
     assert 'href="../exercises/13_attention_transformers.html">Its exercises' in listed
 
 
+def test_the_search_index_has_every_page_by_its_sections(course, tmp_path, mathjax):
+    write_notebook(course / "chapters" / "05_out.ipynb", md("# 05 · Out\n\nProse here."),
+                   code("shown = 2", nbformat.v4.new_output(
+                       "stream", name="stdout", text="OUTPUT-ONLY-TEXT\n")))
+    out = tmp_path / "site"
+    pages = build_book.build(course, out, mathjax=mathjax, quiet=True)
+    script = (out / "_static" / "search-index.js").read_text()
+    assert script.startswith("window.BOOK_SEARCH = ") and script.endswith(";\n")
+    index = json.loads(script[len("window.BOOK_SEARCH = "):-2])
+    assert [entry["u"] for entry in index] == [p.output for p in pages]
+    middle = next(e for e in index if e["u"] == "chapters/02_middle.html")
+    assert middle["t"] == "02 · Middle" and middle["k"] == "chapter"
+    sections = {heading: (anchor, text) for anchor, heading, text in middle["s"]}
+    assert sections["Section A"][0] == "Section-A"
+    assert "Back to the start and its exercises." in sections["Section A"][1]
+    text = " ".join(t for e in index if e["u"] == "chapters/05_out.html" for _, _, t in e["s"])
+    assert "Prose here." in text and "shown = 2" in text   # prose and code are searchable
+    assert "OUTPUT-ONLY-TEXT" not in text and "¶" not in text   # outputs, anchor marks not
+    assert "OUTPUT-ONLY-TEXT" in (out / "chapters" / "05_out.html").read_text()
+    for entry in index:   # every section's anchor is a heading of its page
+        ids = (out / entry["u"]).read_text()
+        assert all(f'id="{anchor}"' in ids for anchor, _, _ in entry["s"] if anchor), entry
+
+
 def test_links_between_notebooks_point_to_the_built_pages(course, tmp_path, mathjax):
     out = tmp_path / "site"
     build_book.build(course, out, mathjax=mathjax, quiet=True)

@@ -28,6 +28,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -328,6 +329,63 @@ def page_toc(body):
             for level, anchor, inner in PAGE_HEADING.findall(body)]
 
 
+# -- search ----------------------------------------------------------------------------
+class SearchText(HTMLParser):
+    """A page's text for the search, cut at its h1-h3 headings: ``[(id, heading, text)]``.
+    Cell outputs are left out (numbers and arrays are noise), code and prose kept."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}
+    SKIP = ("jp-OutputArea", "book-view", "anchor-link", "book-alias")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections = [["", "", []]]
+        self.skip = 0        # depth inside an element whose text is left out
+        self.heading = None  # [id, text parts] while inside a heading
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        attrs = dict(attrs)
+        if self.skip:
+            self.skip += 1
+        elif any(word in (attrs.get("class") or "") for word in self.SKIP) or \
+                tag in ("script", "style"):
+            self.skip = 1
+        elif re.fullmatch(r"h[1-3]", tag) and attrs.get("id"):
+            self.heading = [attrs["id"], []]
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if self.skip:
+            self.skip -= 1
+        elif self.heading and re.fullmatch(r"h[1-3]", tag):
+            anchor, parts = self.heading
+            self.sections.append([anchor, " ".join("".join(parts).split()), []])
+            self.heading = None
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        (self.heading[1] if self.heading else self.sections[-1][2]).append(data)
+
+    @classmethod
+    def of(cls, body):
+        parser = cls()
+        parser.feed(body)
+        parser.close()
+        return [(anchor, heading, " ".join("".join(parts).split()))
+                for anchor, heading, parts in parser.sections if heading or "".join(parts).strip()]
+
+
+def search_index(pages):
+    """``[{"t": title, "u": page, "k": kind, "s": [[id, heading, text], ...]}]``."""
+    return [{"t": p.title, "u": p.output, "k": p.kind, "s": SearchText.of(p.body)}
+            for p in pages]
+
+
 # -- MathJax and the static files -----------------------------------------------------
 def mathjax_source(option=None):
     """The ``es5`` folder of a MathJax 3 copy: ``--mathjax`` or the installed package."""
@@ -502,6 +560,10 @@ def write_site(out, root, pages, reading, files, copies, mathjax_es5):
     manifest = [{"source": p.source, "output": p.output, "kind": p.kind, "title": p.title}
                 for p in pages]
     (out / "pages.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # a script, not JSON: a page opened from the folder (file://) cannot fetch JSON
+    index = json.dumps(search_index(pages), ensure_ascii=False, separators=(",", ":"))
+    (static / "search-index.js").write_text(f"window.BOOK_SEARCH = {index};\n",
+                                            encoding="utf-8")
 
 
 def main(argv=None):

@@ -27,6 +27,7 @@ without ``NNLIB_BOOK`` the test builds its own copy.
 import functools
 import json
 import os
+import posixpath
 import re
 import sys
 import threading
@@ -374,3 +375,35 @@ def test_the_site_reads_from_the_folder_without_a_server(site, browser):
         assert page.url.startswith(base) and page.url != base + chapter
     finally:
         context.close()
+
+
+def test_search_finds_a_section_and_opens_it(site, browser):
+    """Type a word: the sections that have it are listed, the chapters first; Enter
+    opens the first at its heading. A word found nowhere says so."""
+    base, folder = site
+    word = "im2col"
+    having = [html_path(s) for s in course_notebooks() if s.startswith("chapters/")
+              and word in (ROOT / s).read_text(encoding="utf-8")]
+    assert having, f"no chapter mentions {word}: choose another word for this test"
+    context, page, problems = open_page(browser, base, "index.html")
+    try:
+        page.keyboard.press("/")
+        page.keyboard.type(f"{word} backward")
+        page.wait_for_selector(".book-search-panel:not([hidden]) li")
+        first = page.locator(".book-search-panel a").first
+        href = posixpath.normpath(first.get_attribute("href"))   # "./chapters/..."
+        target, _, anchor = href.partition("#")
+        assert target in having, (href, having)
+        assert word in first.inner_text().lower()
+        page.screenshot(path=str(ARTIFACTS / "book_search.png"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(base + href)
+        page.wait_for_function(READY)
+        if anchor:
+            assert page.locator(f'[id="{unquote(anchor)}"], [id="{anchor}"]').count() == 1
+        page.locator(".book-search-input").fill("qwxzzy")
+        page.wait_for_selector(".book-search-none")
+        assert "No section" in page.locator(".book-search-panel").inner_text()
+    finally:
+        context.close()
+    assert not problems, problems
