@@ -263,7 +263,10 @@ def widget_state():
                       _dom_classes=["nnlib-view"], layout="IPY_MODEL_plain"),
         "title": model("HTMLModel", value="<b>Activation explorer</b>"),
         "row": model("HBoxModel", children=["IPY_MODEL_name", "IPY_MODEL_alpha",
-                                            "IPY_MODEL_hidden", "IPY_MODEL_image"]),
+                                            "IPY_MODEL_hidden", "IPY_MODEL_which",
+                                            "IPY_MODEL_image"]),
+        "which": model("SelectMultipleModel", description="optimizers", index=[0, 2],
+                       _options_labels=["SGD", "RMSProp", "Adam"]),
         "name": model("DropdownModel", description="activation", index=2,
                       _options_labels=["sigmoid", "tanh", "relu"]),
         "alpha": model("FloatSliderModel", description="alpha", value=0.25, min=0.0, max=1.0,
@@ -311,6 +314,9 @@ def test_a_saved_view_shows_its_picture_and_controls_and_a_missing_one_a_note(co
     assert re.search(r'book-w-control book-w-disabled[^>]*><span class="book-w-desc">alpha'
                      r'</span>.*?0\.25', view, re.DOTALL)
     assert "secret" not in view   # hidden with layout display: none
+    # several chosen of a list: every option shown, the chosen ones marked
+    chosen = re.findall(r'<span[^>]*class="book-w-choice([^"]*)"[^>]*>(\w+)</span>', view)
+    assert chosen == [(" book-w-selected", "SGD"), ("", "RMSProp"), (" book-w-selected", "Adam")]
     image = re.search(r'<img [^>]*class="book-w-image[^>]*>', view).group(0)
     src = re.search(r'src="([^"]+)"', image).group(1)
     assert (out / "chapters" / src).read_bytes() == PNG
@@ -338,6 +344,10 @@ def test_every_saved_view_of_the_chapters_has_its_picture():
                     rendered = view.render(ref["model_id"])
                     assert "book-view-missing" not in rendered, (path.name, ref)
                     assert view.images >= 1 and view.controls >= 1, (path.name, ref)
+                    # every control shows its value: none is a bare label
+                    bare = re.findall(r'book-w-desc">([^<]*)</span></span>|'
+                                      r'<span class="book-w-value[^"]*">()</span>', rendered)
+                    assert not bare, (path.name, bare)
                     checked += 1
     assert checked >= 1
 
