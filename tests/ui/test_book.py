@@ -73,10 +73,13 @@ def notebook_facts(source):
         return state.get(layout.replace("IPY_MODEL_", ""), {}).get("state", {}).get(
             "display") != "none"
 
+    outputs = [out for cell in nb["cells"] for out in cell.get("outputs", ())]
     views = sum(WIDGET_VIEW in out.get("data", {}) and shown(out["data"][WIDGET_VIEW])
-                for cell in nb["cells"] for out in cell.get("outputs", ()))
+                for out in outputs)
+    figures = sum(any(m.startswith("image/") for m in out.get("data", {})) and
+                  WIDGET_VIEW not in out.get("data", {}) for out in outputs)
     markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown))
+    return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown)), figures
 
 
 @pytest.fixture(scope="module")
@@ -254,9 +257,12 @@ def test_every_page_loads_offline_with_math_images_and_views(crawl):
         if state["fallback"]:
             failures.append(f"{where} a widget's text fallback or script is on the page")
         if path in facts:
-            views, has_math = facts[path]
+            views, has_math, figures = facts[path]
             if has_math and not state["math"]:
                 failures.append(f"{where} its notebook has math, none was typeset")
+            if state["images"] < figures + views:
+                failures.append(f"{where} {state['images']} images shown, its notebook has "
+                                f"{figures} figures and {views} views")
             if state["views"] != views:
                 failures.append(f"{where} {state['views']} views shown, notebook has {views}")
             for i, view in enumerate(state["savedViews"]):
@@ -264,7 +270,7 @@ def test_every_page_loads_offline_with_math_images_and_views(crawl):
                     failures.append(f"{where} view {i} has no picture or no note: {view}")
     assert not failures, "\n".join(failures)
     chapters = [p for p in crawl if p.startswith("chapters/") and p != "chapters/index.html"]
-    assert chapters and all(crawl[p][0]["images"] for p in chapters if facts[p][0])
+    assert chapters and all(crawl[p][0]["images"] for p in chapters if sum(facts[p][::2]))
 
 
 def test_every_link_inside_the_site_leads_to_a_page_and_heading_that_exist(site, crawl):
@@ -361,7 +367,7 @@ def test_the_site_reads_from_the_folder_without_a_server(site, browser):
     _, folder = site
     base = folder.as_uri() + "/"
     chapter = next(html_path(s) for s in course_notebooks()
-                   if s.startswith("chapters/") and all(notebook_facts(s)))
+                   if s.startswith("chapters/") and all(notebook_facts(s)[:2]))
     context, page, problems = open_page(browser, base, chapter)
     try:
         state = page.evaluate(PAGE_STATE)
