@@ -3,9 +3,13 @@
 Every notebook in ``chapters/``, ``examples/`` and ``exercises/`` becomes a page, in the
 order of its ``NN_`` prefix and titled by its first heading, so a new chapter joins the
 book with no change here. ``README.md`` is the landing page and each folder's README its
-section's first page. Pages show the committed outputs (nothing is executed), the saved
-state of the interactive views (``tools/book_widgets.py``), a sidebar with every page,
-the page's own contents, and previous / next links. Links between notebooks point to the
+section's first page, followed by the list of the section's notebooks (the first sentence
+of each one's "**What you will build:**" and its "**Time:**"). Pages show the committed
+outputs (nothing is executed), the saved state of the interactive views
+(``tools/book_widgets.py``), a sidebar with every page, the page's own contents, previous
+/ next links and a search box (its index, ``_static/search-index.js``, holds each page's
+text by h1-h3 section, code included, outputs left out). The page template, styles and
+script are in ``tools/book/``. Links between notebooks point to the
 built pages; a link to a file or heading that does not exist fails the build, listing
 each one.
 
