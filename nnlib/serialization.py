@@ -307,11 +307,17 @@ def _check_description(path, entry):
         if not isinstance(entry, dict):
             raise _damaged(path, f"{where} is a JSON {type(entry).__name__}, expected an "
                                  f"object with 'class' and 'config'")
+        if set(entry) == {"same_as"}:  # a shared layer met again (see describe)
+            k = entry["same_as"]
+            if not isinstance(k, int) or isinstance(k, bool) or k < 0:
+                raise _damaged(path, f"{where} refers to shared layer {k!r}; expected the "
+                                     f"number (an int >= 0) of an earlier layer")
+            continue
         missing = {"class", "config"} - set(entry)
         extra = set(entry) - {"class", "config", "children"}
         if missing or extra:
             raise _damaged(path, f"{where} has keys {sorted(entry)}; expected 'class', "
-                                 f"'config' and optionally 'children'")
+                                 f"'config' and optionally 'children' (or only 'same_as')")
         if not isinstance(entry["class"], str) or not isinstance(entry["config"], dict):
             raise _damaged(path, f"{where} needs a class name (a string) and a config (an "
                                  f"object), got {entry['class']!r} and a "

@@ -335,6 +335,12 @@ BAD_FILES = [
     ("children-not-list", lambda good, out: _meta(
         good, out, lambda m: {**m, "model": {**m["model"], "children": {"a": 1}}}),
      r"children are a dict, expected a list"),
+    ("same-as-not-an-int", lambda good, out: _meta(good, out, lambda m: {**m, "model": {
+        **m["model"], "children": [{"same_as": "0"}]}}),
+     r"refers to shared layer '0'; expected the number"),
+    ("same-as-later-layer", lambda good, out: _meta(good, out, lambda m: {**m, "model": {
+        **m["model"], "children": [{"same_as": 7}]}}),
+     r"cannot be built: The model file refers to shared layer 7"),
     ("unknown-class", lambda good, out: _meta(
         good, out, lambda m: {**m, "model": {"class": "Danger", "config": {}}}),
      r"cannot be built: The model file uses a layer class 'Danger'"),
