@@ -34,14 +34,6 @@ def test_activation_plot_marks_vanishing_gradients(name):
     assert shaded
 
 
-@pytest.mark.parametrize("kind", ["mse", "bce", "ce"])
-def test_loss_plot(kind):
-    fig, ax = viz.new_figure()
-    artists = viz.plot_loss(ax, kind, target=1.0)
-    loss = artists[0].get_ydata()
-    assert labelled(ax) and np.all(np.isfinite(loss)) and loss.min() >= -1e-12
-
-
 def test_softmax_plot_bars_sum_to_one_and_temperature_flattens():
     fig, ax = viz.new_figure()
     sharp = [b.get_height() for b in viz.plot_softmax(ax, [2.0, 1.0, 0.0], 0.5)]
@@ -91,32 +83,22 @@ def test_image_plots():
     assert len(viz.plot_misclassified(fig, rng.random((5, 1, 4, 4)), y_true, y_pred)) == 1
 
 
-def test_decision_boundary_and_backprop_view():
+def test_decision_boundary():
     x, y = nl.data.spirals(20, 3, rng=0)
     model = nl.Sequential(nl.Dense(2, 8, rng=0), nl.ReLU(), nl.Dense(8, 3, rng=1))
     fig, ax = viz.new_figure()
     artists = viz.plot_decision_boundary(ax, model.predict, x, y, resolution=30)
     assert len(artists) == 2 and "accuracy" in ax.get_title()
-    fig, ax = viz.new_figure()
-    rng = np.random.default_rng(0)
-    layers = [(rng.standard_normal((2, 3)), np.zeros(3), "tanh"),
-              (rng.standard_normal((3, 2)), np.zeros(2), None)]
-    texts_before = len(ax.texts)
-    viz.plot_backprop(ax, layers, np.array([[1.0, -1.0]]), np.array([[1.0, 0.0]]))
-    values = [t.get_text() for t in ax.texts[texts_before:]]
-    assert "1.00" in values and "-1.00" in values   # the inputs are written on the nodes
 
 
 VIEWS = {
     "activation_explorer": ("alpha", 0.7),
-    "loss_explorer": ("kind", "mse"),
     "softmax_explorer": ("temperature", 3.0),
     "gd_playground": ("lr", 0.01),
     "init_explorer": ("depth", 3),
     "convolution_explorer": ("mode", "valid"),
     "pooling_explorer": ("stride", 1),
-    "backprop_explorer": ("x1", -1.5),
-}
+}  # the views of chapters 04 and 06 are tested control by control in test_viz_ch0406.py
 
 
 @pytest.mark.parametrize("factory", VIEWS)

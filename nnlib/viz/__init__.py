@@ -3,6 +3,17 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .backprop_views import (
+    STEP_FUNCTIONS,
+    backprop_explorer,
+    backprop_values,
+    difference_errors,
+    plot_backprop_network,
+    plot_graph,
+    plot_step_errors,
+    small_network,
+    step_size_explorer,
+)
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -11,14 +22,12 @@ from .curves import (
     plot_activation,
     plot_depth_statistics,
     plot_descent,
-    plot_loss,
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
 from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
-    plot_backprop,
     plot_confusion_matrix,
     plot_convolution,
     plot_decision_boundary,
@@ -27,27 +36,37 @@ from .images import (
     plot_misclassified,
     plot_pooling,
 )
+from .loss_views import (
+    BINARY_LOSSES,
+    binary_losses,
+    loss_explorer,
+    plot_binary_losses,
+    plot_gradient_magnitudes,
+    plot_runs,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
     activation_explorer,
-    backprop_explorer,
     convolution_explorer,
     decision_boundary_view,
     gd_playground,
     init_explorer,
-    loss_explorer,
     pooling_explorer,
     softmax_explorer,
 )
 
 __all__ = [
     "ACTIVATIONS", "SURFACES", "KERNELS", "COLORS", "PALETTE", "new_figure", "to_png", "show",
-    "plot_activation", "plot_loss", "plot_softmax", "descend", "plot_descent",
+    "plot_activation", "plot_softmax", "descend", "plot_descent",
     "depth_statistics", "plot_depth_statistics", "plot_convolution", "plot_pooling",
     "plot_filters", "plot_feature_maps", "plot_confusion_matrix", "plot_misclassified",
-    "plot_decision_boundary", "plot_backprop", "plot_history", "LiveDashboard", "View",
+    "plot_decision_boundary", "plot_history", "LiveDashboard", "View",
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    # chapter 04 (loss_views) and chapter 06 (backprop_views)
+    "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
+    "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",
+    "STEP_FUNCTIONS", "difference_errors", "plot_step_errors", "step_size_explorer",
 ]

@@ -1,4 +1,4 @@
-"""Pure plotting functions for functions and their gradients: activations, losses,
+"""Pure plotting functions for functions and their gradients: activations,
 softmax, gradient-descent paths, initialisation statistics. Each takes the Axes to draw
 on and returns the artists it drew; none creates or shows a figure."""
 
@@ -13,7 +13,7 @@ from ..optim import SGD, Adam, RMSProp
 from ..utils import as_rng
 from .style import COLORS, PALETTE
 
-__all__ = ["ACTIVATIONS", "plot_activation", "plot_loss", "plot_softmax", "SURFACES",
+__all__ = ["ACTIVATIONS", "plot_activation", "plot_softmax", "SURFACES",
            "descend", "plot_descent", "depth_statistics", "plot_depth_statistics"]
 
 #: name -> (function, derivative, takes alpha)
@@ -46,40 +46,6 @@ def plot_activation(ax_f, ax_d, name, alpha=0.1, *, lim=5.0, vanish=0.05):
         ax.axhline(0, color="black", lw=0.6)
     ax_f.legend(loc="upper left")
     ax_d.legend(loc="best", fontsize=8)
-    return artists
-
-
-def plot_loss(ax, kind="mse", target=1.0):
-    """A loss as a function of one prediction, with its gradient (dashed, right axis).
-
-    kind : "mse" (prediction in R), "bce" (probability p), "ce" (logit of the true
-    class against two other logits fixed at 0).
-    """
-    if kind == "mse":
-        p = np.linspace(target - 3, target + 3, 400)
-        loss, grad = (p - target) ** 2, 2 * (p - target)
-        xlabel = "prediction"
-    elif kind == "bce":
-        p = np.linspace(0.001, 0.999, 400)
-        loss = -(target * np.log(p) + (1 - target) * np.log(1 - p))
-        grad = (p - target) / (p * (1 - p))
-        xlabel = "predicted probability p"
-    elif kind == "ce":
-        p = np.linspace(-6, 6, 400)  # logit of the true class; two others at 0
-        loss = np.log(np.exp(p) + 2) - p
-        grad = np.exp(p) / (np.exp(p) + 2) - 1
-        xlabel = "logit of the true class (other two logits = 0)"
-    else:
-        raise ValueError(f"kind must be 'mse', 'bce' or 'ce', got {kind!r}.")
-    artists = ax.plot(p, loss, color=COLORS["blue"], lw=2, label="loss")
-    twin = ax.twinx()
-    artists += twin.plot(p, grad, "--", color=COLORS["vermillion"], lw=1.5, label="gradient")
-    twin.axhline(0, color=COLORS["grey"], lw=0.6)
-    ax.set(title=f"{kind.upper()} (target {target:g})", xlabel=xlabel, ylabel="loss")
-    twin.set_ylabel("d loss / d prediction", color=COLORS["vermillion"])
-    if kind == "bce":
-        twin.set_ylim(-20, 20)
-    ax.legend(handles=artists, loc="upper center")
     return artists
 
 

@@ -1,20 +1,17 @@
 """Pure plotting functions for images and models: convolution and pooling explorers,
-filters, feature maps, confusion matrices, misclassified examples, decision boundaries
-and a small network's forward values and backward gradients. Each takes Axes (or a
-Figure to fill) and returns the artists it drew."""
+filters, feature maps, confusion matrices, misclassified examples and decision
+boundaries. Each takes Axes (or a Figure to fill) and returns the artists it drew."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .. import functional as F
 from ..functional import conv as C
 from ..functional import pooling as P
-from .style import CMAP, COLORS, DIVERGING, style_axes
+from .style import CMAP, COLORS, DIVERGING
 
 __all__ = ["KERNELS", "plot_convolution", "plot_pooling", "plot_filters", "plot_feature_maps",
-           "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary",
-           "plot_backprop"]
+           "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary"]
 
 _GAUSS = np.outer([1, 2, 1], [1, 2, 1]) / 16.0
 
@@ -148,44 +145,3 @@ def plot_decision_boundary(ax, predict, x, y, resolution=200, margin=0.3):
     ax.set(xlabel="x1", ylabel="x2", title=f"decision regions (train accuracy {accuracy:.1%})")
     return artists
 
-
-def plot_backprop(ax, layers, x, dout):
-    """A small dense network as nodes and edges: each unit shows its forward value
-    (above) and the gradient flowing back into it (below); edge colour is the weight's
-    sign and width its size. ``layers`` is a list of (W, b, activation name)."""
-    acts, pres = [x], []
-    for W, b, act in layers:
-        pres.append(acts[-1] @ W + b)
-        acts.append(getattr(F, act)(pres[-1]) if act else pres[-1])
-    grads = [dout]
-    for (W, _, act), pre in zip(reversed(layers), reversed(pres), strict=True):
-        local = getattr(F, act + "_grad")(pre) if act else 1.0
-        grads.append((grads[-1] * local) @ W.T)
-    grads = grads[::-1]
-    style_axes(ax)
-    ax.grid(False)
-    ax.axis("off")
-    artists = []
-    pos = [np.linspace(-1, 1, a.size) if a.size > 1 else np.zeros(1) for a in acts]
-    for i, (W, _, _) in enumerate(layers):
-        lim = np.abs(W).max() or 1.0
-        for a in range(W.shape[0]):
-            for c in range(W.shape[1]):
-                artists += ax.plot([i, i + 1], [pos[i][a], pos[i + 1][c]], lw=0.5 + 3 * abs(
-                    W[a, c]) / lim, color=COLORS["vermillion"] if W[a, c] > 0 else
-                    COLORS["blue"], alpha=0.6, zorder=1)
-    for i, (a, g) in enumerate(zip(acts, grads, strict=True)):
-        for j in range(a.size):
-            artists.append(ax.scatter(i, pos[i][j], s=1300, color="white",
-                                      edgecolors="black", zorder=2))
-            ax.text(i, pos[i][j] + 0.02, f"{a.ravel()[j]:.2f}", ha="center", va="bottom",
-                    fontsize=8, zorder=3)
-            ax.text(i, pos[i][j] - 0.02, f"{g.ravel()[j]:+.2f}", ha="center", va="top",
-                    fontsize=8, color=COLORS["vermillion"], zorder=3)
-    names = ["input"] + [f"layer {i + 1}" + (f"\n{act}" if act else "")
-                         for i, (_, _, act) in enumerate(layers)]
-    for i, name in enumerate(names):
-        ax.text(i, -1.35, name, ha="center", va="top", fontsize=9)
-    ax.set(xlim=(-0.5, len(layers) + 0.5), ylim=(-1.6, 1.3),
-           title="forward values (black) and backward gradients (red) per unit")
-    return artists

@@ -15,8 +15,8 @@ from ..data import load_photo
 from . import curves, images
 from .style import new_figure, to_png
 
-__all__ = ["View", "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
-           "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
+__all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
+           "init_explorer", "convolution_explorer", "pooling_explorer",
            "decision_boundary_view"]
 
 
@@ -83,15 +83,6 @@ def activation_explorer(name="leaky_relu", alpha=0.1):
     return View(lambda fig, axes, name, alpha: curves.plot_activation(axes[0], axes[1], name,
                                                                       alpha),
                 controls, ncols=2, height=3.2, title="Activation explorer")
-
-
-def loss_explorer(kind="bce", target=1.0):
-    """MSE, BCE or CE as a function of the prediction, with the gradient."""
-    w = _widgets()
-    controls = {"kind": w.Dropdown(options=["mse", "bce", "ce"], value=kind, description="loss"),
-                "target": _slider(w, target, 0.0, 1.0, 0.05, "target")}
-    return View(lambda fig, ax, kind, target: curves.plot_loss(ax, kind, target), controls,
-                width=7, height=3.5, title="Loss explorer")
 
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
@@ -175,25 +166,6 @@ def pooling_explorer(x=None, kind="max", size=2, stride=2):
     return View(lambda fig, axes, kind, size, stride: images.plot_pooling(
         axes[0], axes[1], x, kind, size, stride), controls, ncols=2, height=3.5,
         title="Pooling explorer")
-
-
-def backprop_explorer(seed=0):
-    """A 2-3-2 network: forward values and backward gradients per unit; the input sliders
-    change x, the seed the weights."""
-    w = _widgets()
-    controls = {"x1": _slider(w, 1.0, -2, 2, 0.1, "x1"), "x2": _slider(w, -0.5, -2, 2, 0.1, "x2"),
-                "activation": w.Dropdown(options=["relu", "tanh", "sigmoid"], value="tanh",
-                                         description="hidden"),
-                "seed": w.IntSlider(value=seed, min=0, max=20, description="weights seed",
-                                    continuous_update=False)}
-
-    def draw(fig, ax, x1, x2, activation, seed):
-        rng = np.random.default_rng(seed)
-        layers = [(rng.standard_normal((2, 3)), rng.standard_normal(3) * 0.1, activation),
-                  (rng.standard_normal((3, 2)), rng.standard_normal(2) * 0.1, None)]
-        return images.plot_backprop(ax, layers, np.array([[x1, x2]]), np.array([[1.0, -1.0]]))
-
-    return View(draw, controls, width=8, height=4.5, title="Backpropagation, unit by unit")
 
 
 def decision_boundary_view(model, x, y):
