@@ -9,7 +9,7 @@ solution notebooks so). Instructors: ``python -m nnlib.checks grade PATH...``.
 
 from __future__ import annotations
 
-from . import ex_basics, ex_conv, ex_losses, ex_training  # noqa: F401  (register oracles)
+from . import ex_autograd, ex_basics, ex_conv, ex_losses, ex_training  # noqa: F401  (register oracles)
 from .core import EXERCISES, CheckResult, ExerciseFailed, emit, run_check, strict
 from .progress import progress, record
 
