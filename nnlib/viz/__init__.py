@@ -3,6 +3,13 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .autograd_views import (
+    EXPRESSIONS,
+    autograd_explorer,
+    backward_steps,
+    expression_graph,
+    plot_expression_graph,
+)
 from .backprop_views import (
     STEP_FUNCTIONS,
     backprop_explorer,
@@ -69,4 +76,7 @@ __all__ = [
     "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
     "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",
     "STEP_FUNCTIONS", "difference_errors", "plot_step_errors", "step_size_explorer",
+    # chapter 14 (autograd_views)
+    "EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
+    "autograd_explorer",
 ]
