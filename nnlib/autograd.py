@@ -375,7 +375,7 @@ class Tensor:
             raise ShapeError(f"backward(grad): grad has shape {shape_str(grad.shape)} but the "
                              f"tensor has shape {shape_str(self.shape)}; they must be equal.")
         pending = {id(self): grad}      # gradients summed so far, for tensors not yet visited
-        for node in reversed(self._topological_order()):
+        for node in reversed(self.topological_order()):
             g = pending.pop(id(node))
             node.grad = g.astype(node.dtype, copy=True) if node.grad is None else node.grad + g
             for parent, vjp in node._edges:
@@ -385,10 +385,15 @@ class Tensor:
                     pending[key] = contribution if key not in pending else (
                         pending[key] + contribution)
 
-    def _topological_order(self):
+    def topological_order(self):
         """Every tensor that requires a gradient and leads to this one, each after all
-        of its inputs: depth-first, a tensor is appended once its inputs are, with an
-        explicit stack instead of recursion."""
+        of its inputs (this one last); ``backward`` walks it in reverse. Depth-first: a
+        tensor is appended once its inputs are, with an explicit stack, not recursion.
+
+        Returns
+        -------
+        list of Tensor
+        """
         order, visited = [], set()
         stack = [(self, False)]
         while stack:

@@ -362,7 +362,7 @@ def test_topological_order_puts_every_input_first_even_when_a_path_is_long():
     x = Tensor(np.array(1.0), requires_grad=True)
     y = x.exp()
     z = x + y
-    order = z._topological_order()
+    order = z.topological_order()
     assert [t is s for t, s in zip(order, [x, y, z], strict=True)] == [True] * 3
 
 
