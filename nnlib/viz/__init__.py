@@ -3,6 +3,13 @@ ipywidgets views built on them. Needs the ``course`` extra (matplotlib, ipywidge
 ``import nnlib`` does not import this package.
 """
 
+from .arrays import (
+    broadcast_alignment,
+    broadcast_explorer,
+    parse_shape,
+    plot_broadcast,
+    plot_timings,
+)
 from .autograd_views import (
     EXPRESSIONS,
     autograd_explorer,
@@ -51,6 +58,16 @@ from .loss_views import (
     plot_gradient_magnitudes,
     plot_runs,
 )
+from .neurons import (
+    INITS,
+    init_explorer,
+    init_grid,
+    layer_profile,
+    neuron_explorer,
+    plot_init_grid,
+    plot_layer_profile,
+    plot_neuron,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -58,7 +75,6 @@ from .widgets import (
     convolution_explorer,
     decision_boundary_view,
     gd_playground,
-    init_explorer,
     pooling_explorer,
     softmax_explorer,
 )
@@ -76,6 +92,9 @@ __all__ = [
     "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
     "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",
     "STEP_FUNCTIONS", "difference_errors", "plot_step_errors", "step_size_explorer",
+    "parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer", "plot_timings",
+    "INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
+    "init_grid", "plot_init_grid",
     # chapter 14 (autograd_views)
     "EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
     "autograd_explorer",

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import init as initializers
 from ..data import load_photo
 from . import curves, images
 from .style import new_figure, to_png
 
 __all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
-           "init_explorer", "convolution_explorer", "pooling_explorer",
-           "decision_boundary_view"]
+           "convolution_explorer", "pooling_explorer", "decision_boundary_view"]
 
 
 def _widgets():
@@ -113,24 +111,6 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50):
     return View(lambda fig, ax, surface, lr, steps, cond: curves.plot_descent(
         ax, surface, lr=lr, steps=steps, cond=cond), controls, width=7, height=5,
         title="Gradient-descent playground")
-
-
-def init_explorer(init="he_normal", activation="relu", depth=8):
-    """Activation and gradient histograms per layer for an init scheme x activation x depth."""
-    w = _widgets()
-    names = [n for n in initializers._BY_NAME if n not in ("xavier_uniform", "xavier_normal",
-                                                          "kaiming_uniform", "kaiming_normal")]
-    controls = {"init": w.Dropdown(options=names, value=init, description="init"),
-                "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
-                                         description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=20, description="depth",
-                                     continuous_update=False)}
-
-    def draw(fig, axes, init, activation, depth):
-        acts, grads = curves.depth_statistics(init, activation, depth, width=128, n=256)
-        return curves.plot_depth_statistics(axes[0], axes[1], acts, grads)
-
-    return View(draw, controls, ncols=2, height=3.5, title="Initialisation and depth")
 
 
 def convolution_explorer(image=None, kernel="sobel x", mode="same"):
