@@ -284,7 +284,7 @@ class Tensor:
         subgradient, and this one is symmetric)."""
         axes, x = _axes(axis, self.ndim), self.data
         top = x.max(axis=axes, keepdims=True)
-        winners = x == top
+        winners = (x == top).astype(x.dtype)
         share = winners / winners.sum(axis=axes, keepdims=True)     # 1 / (number of ties)
 
         def vjp(g):
@@ -377,7 +377,10 @@ class Tensor:
         pending = {id(self): grad}      # gradients summed so far, for tensors not yet visited
         for node in reversed(self.topological_order()):
             g = pending.pop(id(node))
-            node.grad = g.astype(node.dtype, copy=True) if node.grad is None else node.grad + g
+            if node.grad is None:
+                node.grad = g.astype(node.dtype, copy=True)   # never a view of another array
+            else:
+                node.grad += g                                  # accumulate, in its own dtype
             for parent, vjp in node._edges:
                 if parent.requires_grad:
                     contribution = vjp(g)
