@@ -48,6 +48,14 @@ def index_vjp(dout, shape, index, mode="add.at", dtype=None):
     return dx
 
 
+def index_by_loop(dout, shape, index):
+    """Correct for a 1-D integer index, broken for tuples and slices (it raises)."""
+    dx = np.zeros(shape, dtype=dout.dtype)
+    for k, i in enumerate(index):
+        dx[i] += dout[k]
+    return dx
+
+
 def topological_order(graph, root):
     order, visited, stack = [], set(), [(root, False)]
     while stack:
@@ -150,6 +158,8 @@ CASES = {
         (lambda g, s: unbroadcast(g, s, stretched=False), "now also sum the axes"),
         (lambda g, s: unbroadcast(g, s, keepdims=False), "keepdims=True"),
         (lambda g, s: unbroadcast(g, s).astype(np.float64), "float32"),
+        (lambda g, s: g.sum(axis=tuple(range(g.ndim - len(s)))).reshape(s),
+         "reshape only rearranges values"),
     ]),
     "autograd.matmul_vjp": (matmul_vjp, [
         (lambda d, a, b: (d @ b.T, d.T @ a), "which operand to transpose"),
@@ -158,12 +168,14 @@ CASES = {
          "sum its gradient over the stack axes"),
         (lambda d, a, b: matmul_vjp(d, a, b, reduce=np.mean), "not the mean"),
         (lambda d, a, b: tuple(-g for g in matmul_vjp(d, a, b)), "sign"),
+        (lambda d, a, b: (d @ b.T, a.T @ d), "a 1-D operand has a 1-D gradient"),  # raises
     ]),
     "autograd.index_vjp": (index_vjp, [
         (lambda d, s, i: index_vjp(d, s, i, mode="assign"), "np.add.at"),
         (lambda d, s, i: index_vjp(d, s, i, mode="+="), "keep only one"),
         (lambda d, s, i: index_vjp(d, s, i, dtype=np.float64), "dtype=dout.dtype"),
         (lambda d, s, i: np.zeros(s, dtype=d.dtype), "put dout there"),
+        (index_by_loop, "let NumPy interpret it"),
     ]),
     "autograd.topological_order": (topological_order, [
         (recursive_order, "recursion limit"),
@@ -225,6 +237,12 @@ def test_a_duplicate_free_answer_that_walks_every_path_is_stopped(monkeypatch):
     assert result.status == "failed", result.message
     assert "too slow on stacked diamonds" in result.message
     assert "skip nodes you have already visited" in result.message
+
+
+def test_a_function_that_raises_is_shown_its_case_not_an_array_dump():
+    result = run_check("autograd.matmul_vjp", lambda d, a, b: (d @ b.T, a.T @ d))
+    assert "input: a (4,), b (4, 5) (a vector times a matrix), dout (5,)" in result.message
+    assert "ValueError: matmul" in result.message and "at line" in result.message
 
 
 def test_verdicts_show_the_case_and_the_values():

@@ -33,6 +33,21 @@ def _failed_because(failure, words):
     return words in str(failure)
 
 
+def _call(t, inputs, hint, *args):
+    """``t.call(*args)``; when the learner's function raises, the verdict describes the
+    case as ``inputs`` (not as a dump of the arrays) and adds ``hint``."""
+    try:
+        return t.call(*args)
+    except Exception as failure:
+        lines = getattr(failure, "lines", None)
+        if not _failed_because(failure, "raised") or not isinstance(lines, list):
+            raise
+        error = [ln for ln in lines if not ln.startswith("input:")]
+        if not any(ln.startswith("hint:") for ln in error):
+            error.append(f"hint: {hint}")
+        t.fail(str(failure), f"input: {inputs}", *error)
+
+
 # ------------------------------------------------------------------ un-broadcasting
 
 # (grad shape, operand shape, what the case shows)
@@ -59,8 +74,9 @@ def _unbroadcast(t):
     for grad_shape, shape, what in _UNBROADCAST_CASES:
         grad = rng.standard_normal(grad_shape)
         expected = _vjp(lambda v, s=grad_shape: np.broadcast_to(v, s), np.zeros(shape), grad)
-        got = t.call(grad, shape)
         inputs = f"grad of shape {grad_shape}, shape={shape} ({what})"
+        got = _call(t, inputs, "reshape only rearranges values; the copies broadcasting made "
+                    "must be summed (.sum over the right axes).", grad, shape)
         if expected.ndim == 0:
             t.expect(got, expected, inputs=inputs, what="gradient", rtol=1e-6, atol=1e-8)
             continue
@@ -117,8 +133,6 @@ def _matmul_vjp(t):
         inputs = f"a {a_shape}, b {b_shape} ({what}), dout {dout.shape}"
         expected = {"da": _vjp(lambda v, b=b: v @ b, a, dout),
                     "db": _vjp(lambda v, a=a: a @ v, b, dout)}
-        got = dict(zip(("da", "db"), t.unpack(t.call(dout, a, b), 2, ("da", "db")),
-                       strict=True))
         if a.ndim > 2 or b.ndim > 2:
             hint = ("each gradient has its operand's shape: where an operand was used by "
                     "every matrix of a stack, sum its gradient over the stack axes "
@@ -130,6 +144,8 @@ def _matmul_vjp(t):
         else:
             hint = ("dL/da has a's shape and dL/db has b's: the shapes tell you which "
                     "operand to transpose and on which side dout goes.")
+        got = dict(zip(("da", "db"), t.unpack(_call(t, inputs, hint, dout, a, b), 2,
+                                              ("da", "db")), strict=True))
         for name, operand in (("da", a), ("db", b)):
             _check_shape(t, got[name], operand.shape, inputs, f"{name} ({what})", hint)
             hints = [(-expected[name], "the sign is flipped.")]
@@ -169,9 +185,11 @@ def _index_vjp(t):
     for shape, index, written, what in _INDEX_CASES:
         dout = rng.standard_normal(np.zeros(shape)[index].shape)
         expected = _vjp(lambda v, index=index: v[index], np.zeros(shape), dout)
-        got = t.call(dout, shape, index)
-        t.expect(got, expected, inputs=f"y = {written} with x of shape {shape} ({what}), "
-                 f"dout {dout.shape}", rtol=1e-6, atol=1e-8, what="dx", hints=[
+        inputs = f"y = {written} with x of shape {shape} ({what}), dout {dout.shape}"
+        got = _call(t, inputs, "index can be a tuple of arrays or hold slices: let NumPy "
+                    "interpret it (dx[index] selects exactly what x[index] picked) instead of "
+                    "taking it apart yourself.", dout, shape, index)
+        t.expect(got, expected, inputs=inputs, rtol=1e-6, atol=1e-8, what="dx", hints=[
                      (_assigned(shape, index, dout),
                       "an element that x[index] picks k times gets k gradients, and they "
                       "add up. dx[index] = dout and dx[index] += dout both keep only one "
