@@ -5,7 +5,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])")
+HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproject.toml','rb').read()).hexdigest()[:12])" 2>/dev/null)
+# .venv is usable (made, with a working pip) only once this file exists
+VENV_READY   := $(VENV)/.venv-ready
 COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
 TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
 # Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
@@ -15,27 +17,59 @@ EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
 CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: lab test unit ui-test notebooks lint format bench clean help
+.PHONY: lab test unit test-versions venv ui-test notebooks lint format bench clean help
 
 help:
 	@echo "make lab        install the course into .venv and open JupyterLab"
 	@echo "make test       install the test extras and run lint, unit tests and every notebook"
 	@echo "make unit       unit tests only (fast)"
+	@echo "make test-versions  unit tests under every supported Python found (3.10-3.13)"
 	@echo "make ui-test    the real-browser test (JupyterLab in headless Chromium)"
 	@echo "make notebooks  re-execute chapters/ in place (commit the outputs)"
 	@echo "make lint       ruff over the library, tests, tools and notebooks"
 	@echo "make bench      run the benchmarks (PyTorch CPU compared when installed)"
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# A .venv without a working pip (left by an interrupted run, or by a `python3 -m venv` that
+# failed half-way, as Debian's does without python3-venv) is removed and made again; a
+# failed attempt removes what it made, so the next run starts clean.
+venv: $(VENV_READY)
 
-$(COURSE_STAMP): pyproject.toml | $(BIN)/python
+$(VENV_READY):
+	@$(PYTHON) -c "import sys; sys.exit(sys.version_info < (3, 10))" 2>/dev/null || { \
+	  echo "error: the course needs Python 3.10 or newer as '$(PYTHON)', found:" \
+	    "$$(command -v $(PYTHON) >/dev/null && $(PYTHON) --version 2>&1 || echo no such command)." >&2; \
+	  echo "Install one, or name it: make PYTHON=python3.12 $(or $(MAKECMDGOALS),lab)" >&2; \
+	  exit 1; }
+	@if [ -e $(VENV) ] && ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	  echo "removing the half-made $(VENV) (no working pip in it) to make it again"; \
+	  rm -rf $(VENV); fi
+	@if [ ! -e $(VENV) ]; then \
+	  echo "$(PYTHON) -m venv $(VENV)"; \
+	  if ! $(PYTHON) -m venv $(VENV) || ! $(BIN)/python -m pip --version >/dev/null 2>&1; then \
+	    rm -rf $(VENV); \
+	    v=$$($(PYTHON) -c "import sys; print('%d.%d' % sys.version_info[:2])"); \
+	    echo "" >&2; \
+	    echo "error: '$(PYTHON) -m venv $(VENV)' failed (its message is above); nothing was" \
+	      "left behind." >&2; \
+	    echo "Most often Python's venv module is missing. Install it, then run make again:" >&2; \
+	    echo "  Debian, Ubuntu, Raspberry Pi OS:  sudo apt install python3-venv" \
+	      "(or python$$v-venv)" >&2; \
+	    echo "  Termux: pkg install python;  elsewhere: a Python from python.org or conda" \
+	      "(see Conda in README.md)." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+	@# the pip that ensurepip brings is upgraded only if too old for editable installs
+	@$(BIN)/python -c "import pip, sys; sys.exit(int(pip.__version__.split('.')[0]) < 22)" || \
+	  $(BIN)/python -m pip install --quiet --upgrade pip
+	@touch $@
+
+$(COURSE_STAMP): pyproject.toml | $(VENV_READY)
 	$(BIN)/python -m pip install --quiet -e ".[course]"
 	rm -f $(VENV)/.installed-course-*
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
+$(TEST_STAMP): pyproject.toml | $(VENV_READY)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-*
 	touch $@ $(COURSE_STAMP)
@@ -70,6 +104,16 @@ ui-test: $(TEST_STAMP)
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 
+# The unit tests under every supported Python (the 3.X classifiers of pyproject.toml) found
+# as python3.X on PATH or in pyenv/uv/asdf (or listed in PYTHONS="..."), each in its own
+# .venvs/3.X, reinstalled only when pyproject.toml changed. See tools/test_versions.py.
+# The end-to-end training tests (marked slow: three quarters of the unit-test time, the
+# same library code) run in make test only; VERSIONS_MARK="not ui" adds them here.
+VERSIONS_MARK ?= not ui and not slow
+test-versions:
+	$(PYTHON) tools/test_versions.py $(TEST_VERSIONS_FLAGS) -- \
+		$(PYTEST_ARGS) -p no:nbval -m "$(VERSIONS_MARK)" tests
+
 notebooks: $(TEST_STAMP)
 	$(BIN)/python tools/run_notebooks.py chapters examples
 
@@ -85,4 +129,4 @@ bench: $(COURSE_STAMP)
 	$(BIN)/python benchmarks/bench_dashboard.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venvs .pytest_cache

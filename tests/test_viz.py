@@ -1,6 +1,7 @@
 """nnlib.viz under the Agg backend: every pure plot draws labelled artists, every widget
 view redraws when a control changes, the dashboard updates and leaves a final figure."""
 
+import hashlib
 import io
 import os
 
@@ -91,32 +92,180 @@ def test_decision_boundary():
     assert len(artists) == 2 and "accuracy" in ax.get_title()
 
 
-VIEWS = {
-    "activation_explorer": ("alpha", 0.7),
-    "softmax_explorer": ("temperature", 3.0),
-    "gd_playground": ("lr", 0.01),
-    "init_explorer": ("depth", 3),
-    "convolution_explorer": ("mode", "valid"),
-    "pooling_explorer": ("stride", 1),
-}  # the views of chapters 04 and 06 are tested control by control in test_viz_ch0406.py
+def _spirals_model():
+    x, y = nl.data.spirals(20, 3, rng=0)
+    return {"model": nl.Sequential(nl.Dense(2, 8, rng=0), nl.ReLU(), nl.Dense(8, 3, rng=1)),
+            "x": x, "y": y}
 
 
-@pytest.mark.parametrize("factory", VIEWS)
-def test_views_redraw_when_a_control_moves(factory):
-    view = getattr(viz, factory)()
-    first_png, first_redraws = bytes(view.image.value), view.redraws
-    assert first_png.startswith(b"\x89PNG") and view.artists and view.error is None
-    control, value = VIEWS[factory]
-    view.controls[control].value = value
-    assert view.redraws == first_redraws + 1
-    assert bytes(view.image.value) != first_png
+#: every view factory nnlib.viz exports (a new one is included automatically), with the
+#: arguments it needs when it has no defaults
+VIEWS = {name: (lambda: {}) for name in viz.__all__
+         if name.endswith(("_explorer", "_playground", "_view"))}
+VIEWS["decision_boundary_view"] = _spirals_model
+#: for a control disabled by default, a selection under which it applies (add one here
+#: when a new view disables a control)
+ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),
+          "seed": ("kernel", "random"), "std": ("init", "normal")}
+#: for a text control, another value a learner would type
+TYPED = {"(4, 1)": "(2, 3, 1)", "(3,)": "(5, 1, 4)"}
 
 
-def test_convolution_view_explains_a_kernel_too_large():
-    view = viz.convolution_explorer(image=np.zeros((2, 2)), mode="same")
-    assert view.error is None
-    view.controls["mode"].value = "valid"
-    assert "larger than the 2x2 image" in view.error and view.artists == []
+def _moved(control):
+    """A different valid value for a control, as a learner would pick it."""
+    if hasattr(control, "index"):                       # Dropdown, ToggleButtons
+        return control.options[(control.index + 1) % len(control.options)]
+    if isinstance(control.value, str):                  # Text
+        return TYPED[control.value]
+    lo, hi = control.min, control.max
+    for fraction in (0.7, 0.3):
+        value = lo + fraction * (hi - lo)
+        if type(control).__name__ == "FloatLogSlider":
+            value = control.base ** value
+        elif type(control).__name__ == "IntSlider":
+            value = round(value)
+        if value != control.value:
+            return value
+    raise AssertionError(f"no other value for {control}")
+
+
+def _set(control, value):
+    if hasattr(control, "index"):
+        control.index = list(control.options).index(value)
+    else:
+        control.value = value
+
+
+def _png(view):
+    return hashlib.sha256(bytes(view.image.value)).hexdigest()
+
+
+@pytest.mark.parametrize("factory", sorted(VIEWS))
+def test_every_control_of_every_view_changes_the_picture(factory):
+    """The rule "views respond": from the default selection, each enabled control
+    redraws a different picture; a disabled one would not have changed it (so disabling
+    is honest) and, once the selection that needs it is made, it does."""
+    def fresh():
+        return getattr(viz, factory)(**VIEWS[factory]())
+
+    view = fresh()
+    assert bytes(view.image.value).startswith(b"\x89PNG") and view.artists and not view.error
+    for name in view.controls:
+        view = fresh()
+        control = view.controls[name]
+        before, redraws = _png(view), view.redraws
+        if name in view.active():
+            _set(control, _moved(control))
+            assert view.redraws == redraws + 1 and view.error is None, (name, view.error)
+            assert _png(view) != before, f"{factory}: moving {name!r} changed nothing"
+            continue
+        _set(control, _moved(control))
+        assert _png(view) == before, f"{factory}: {name!r} is disabled but changes the view"
+        selector, choice = ENABLE[name]
+        _set(view.controls[selector], choice)
+        assert not control.disabled, f"{name!r} stays disabled for {selector}={choice!r}"
+        before = _png(view)
+        _set(control, _moved(control))
+        assert _png(view) != before, f"{factory}: {name!r} changed nothing once enabled"
+
+
+def test_views_render_at_their_natural_size_and_labels_fit():
+    view = viz.softmax_explorer()
+    assert view.image.layout.width == f"{round(6.5 * viz.View.DPI)}px"
+    assert all(c.style.description_width == "initial" for c in view.controls.values())
+    assert "nnlib-view" in view.widget._dom_classes
+    assert all(f"nnlib-control-{n}" in c._dom_classes for n, c in view.controls.items())
+
+
+def test_activation_view_disables_alpha_where_it_does_not_apply():
+    view = viz.activation_explorer("sigmoid")
+    assert view.controls["alpha"].disabled and "alpha" not in view.active()
+    view.controls["name"].value = "leaky_relu"
+    assert not view.controls["alpha"].disabled
+
+
+@pytest.mark.parametrize("size", range(1, 8))
+def test_kernel_presets_at_every_size(size):
+    image = np.random.default_rng(size).random((9, 8))
+    identity = viz.make_kernel("identity", size)
+    # 'same' padding puts the extra row/column of an even kernel at the bottom/right, so
+    # the identity's 1 sits at (k - 1) // 2 and 'same' returns the image itself
+    same = nl.Conv2D(1, 1, size, padding="same", dtype=np.float64)
+    same.W.data[0, 0] = identity
+    np.testing.assert_allclose(same.forward(image[None, None])[0, 0], image)
+    for name in ("box blur", "gaussian"):
+        kernel = viz.make_kernel(name, size)
+        assert kernel.shape == (size, size) and kernel.sum() == pytest.approx(1)
+        assert (kernel >= 0).all()
+    assert viz.make_kernel("sharpen", size).sum() == pytest.approx(1)
+    if size >= 2:
+        sobel = viz.make_kernel("sobel x", size)
+        step = np.repeat([[0.0] * 4 + [1.0] * 4], 9, axis=0)   # dark left, bright right
+        response = nl.Conv2D(1, 1, size, dtype=np.float64)
+        response.W.data[0, 0] = sobel
+        assert response.forward(step[None, None]).max() > 0 and sobel.sum() == 0
+        np.testing.assert_array_equal(viz.make_kernel("sobel y", size), sobel.T)
+    else:
+        with pytest.raises(ValueError, match="size >= 2"):
+            viz.make_kernel("sobel x", 1)
+    np.testing.assert_array_equal(viz.make_kernel("random", size, seed=3),
+                                  viz.make_kernel("random", size, seed=3))
+
+
+def test_classic_3x3_presets():
+    np.testing.assert_array_equal(viz.KERNELS["sobel x"], [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]])
+    np.testing.assert_allclose(viz.KERNELS["gaussian"] * 16, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
+
+
+@pytest.mark.parametrize("padding", ["valid", "same", "full", 1, 2])
+def test_conv_layer_plot_states_the_output_size_it_shows(padding):
+    image = np.random.default_rng(0).random((11, 9))
+    for size, stride in ((2, 1), (3, 2), (4, 3), (5, 1)):
+        fig, axes = viz.new_figure(1, 3)
+        artists = viz.plot_conv_layer(fig, *axes, image, viz.make_kernel("sobel x", size),
+                                      stride, padding)
+        out = artists[-2].get_array()
+        pad = {"valid": 0, "full": size - 1}.get(padding, padding)
+        if padding == "same":
+            expected = (-(-11 // stride), -(-9 // stride))
+        else:
+            expected = ((11 + 2 * pad - size) // stride + 1, (9 + 2 * pad - size) // stride + 1)
+        assert out.shape == expected
+        assert f"output {expected[0]}x{expected[1]}" in axes[2].get_title()
+        assert axes[2].get_xlabel().splitlines()[0].endswith(f"= {expected[0]}")
+
+
+def test_conv_layer_plot_says_when_it_clips():
+    image = np.random.default_rng(0).random((12, 10))
+    fig, axes = viz.new_figure(1, 3)
+    viz.plot_conv_layer(fig, *axes, image, viz.make_kernel("box blur", 3), 1, "same")
+    assert "grey on [0, 1]" in axes[2].get_title() and "clipped" not in axes[2].get_title()
+    fig, axes = viz.new_figure(1, 3)
+    viz.plot_conv_layer(fig, *axes, image, viz.make_kernel("sharpen", 3), 1, "same")
+    assert "grey on [0, 1]" in axes[2].get_title() and "% clipped" in axes[2].get_title()
+    fig, axes = viz.new_figure(1, 3)
+    viz.plot_conv_layer(fig, *axes, image, viz.make_kernel("sobel y", 3), 1, "same")
+    assert "signed" in axes[2].get_title()
+    fig, axes = viz.new_figure(1, 3)
+    with pytest.raises(ValueError, match="does not fit"):
+        viz.plot_conv_layer(fig, *axes, image[:2, :2], viz.make_kernel("gaussian", 5), 1, "valid")
+
+
+def test_sliding_window_sum_is_the_correlation():
+    from scipy import signal
+
+    image = np.arange(30.0).reshape(5, 6) % 7
+    kernel = np.array([[1.0, 0, -1], [2, 0, -2], [1, 0, -1]])
+    out = signal.correlate2d(image, kernel, "valid")
+    for position in (0, 5, out.size - 1):
+        fig, axes = viz.new_figure(1, 4)
+        viz.plot_sliding_window(*axes, image, kernel, position)
+        row, col = divmod(position, out.shape[1])
+        assert axes[3].get_title().endswith(f"= {out[row, col]:.3g}")
+        shown = axes[3].images[0].get_array()
+        assert np.isnan(shown.filled(np.nan).flat[position + 1:]).all()
+    with pytest.raises(ValueError, match="position"):
+        viz.plot_sliding_window(*axes, image, kernel, out.size)
 
 
 def test_no_pyplot_figures_pile_up():

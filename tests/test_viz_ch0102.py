@@ -211,4 +211,4 @@ def test_views_fit_a_1400_by_900_screen():
         view = make(factory)
         _, _, width, height = view.layout
         assert width * 90 <= 1400 and (height or 3.2) * 90 + 150 <= 900, factory
-        assert view.image.layout.max_width == f"{round(width * 90)}px"   # never upscaled
+        assert view.image.layout.width == f"{round(width * viz.View.DPI)}px"  # natural size

@@ -4,6 +4,7 @@
 - ``real``: handwritten digits and a photo that ship inside installed packages;
 - ``letters``: block letters A-Z rendered from a font matplotlib ships, augmented;
 - ``mnist``: full MNIST / Fashion-MNIST from a cache folder, downloaded when missing;
+- ``download``: the cache and its downloads (deadline, atomic rename, verified once);
 - ``utils``: splits, one-hot, scaling, mini-batches.
 """
 

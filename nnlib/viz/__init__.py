@@ -28,6 +28,14 @@ from .backprop_views import (
     small_network,
     step_size_explorer,
 )
+from .conv_views import (
+    KERNEL_PRESETS,
+    convolution_explorer,
+    make_kernel,
+    plot_conv_layer,
+    plot_sliding_window,
+    sliding_window_explorer,
+)
 from .curves import (
     ACTIVATIONS,
     SURFACES,
@@ -60,7 +68,6 @@ from .loss_views import (
 )
 from .neurons import (
     INITS,
-    init_explorer,
     init_grid,
     layer_profile,
     neuron_explorer,
@@ -72,9 +79,9 @@ from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
     activation_explorer,
-    convolution_explorer,
     decision_boundary_view,
     gd_playground,
+    init_explorer,
     pooling_explorer,
     softmax_explorer,
 )
@@ -88,6 +95,9 @@ __all__ = [
     "activation_explorer", "loss_explorer", "softmax_explorer", "gd_playground",
     "init_explorer", "convolution_explorer", "pooling_explorer", "backprop_explorer",
     "decision_boundary_view", "plot_model", "plot_weight_images",
+    # chapter 09 (conv_views)
+    "KERNEL_PRESETS", "make_kernel", "plot_conv_layer", "plot_sliding_window",
+    "sliding_window_explorer",
     # chapter 04 (loss_views) and chapter 06 (backprop_views)
     "BINARY_LOSSES", "binary_losses", "plot_binary_losses", "plot_gradient_magnitudes",
     "plot_runs", "plot_graph", "small_network", "backprop_values", "plot_backprop_network",

@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .style import COLORS, PALETTE
-from .widgets import View, _widgets
+from .view import View, _widgets
 
 __all__ = ["parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer",
            "plot_timings"]
@@ -223,10 +223,8 @@ def broadcast_explorer(a="(4, 1)", b="(3,)"):
                             style=wide),
                 "b": w.Text(value=b, description="shape of b", continuous_update=False,
                             style=wide)}
-    view = View(lambda fig, axes, a, b: plot_broadcast(axes[0], axes[1], a, b), controls,
+    return View(lambda fig, axes, a, b: plot_broadcast(axes[0], axes[1], a, b), controls,
                 ncols=2, width=11, height=3.8, title="Broadcasting explorer: a + b")
-    view.image.layout.max_width = f"{11 * 90}px"        # shrink to fit, never blow up
-    return view
 
 
 def plot_timings(ax, timings, baseline, *, title=None):

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd import Tensor
 from .style import COLORS, style_axes
-from .widgets import View, _slider, _widgets
+from .view import View, _slider, _widgets
 
 __all__ = ["EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
            "autograd_explorer"]

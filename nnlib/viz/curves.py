@@ -39,9 +39,10 @@ def plot_activation(ax_f, ax_d, name, alpha=0.1, *, lim=5.0, vanish=0.05):
     small = np.abs(dy) < vanish
     artists.append(ax_d.fill_between(x, 0, 1, where=small, color=COLORS["grey"], alpha=0.25,
                                      transform=ax_d.get_xaxis_transform(),
-                                     label=f"|f'(x)| < {vanish:g}: gradient vanishes"))
+                                     label=f"|f'(x)| < {vanish:.2g}: gradient vanishes"))
     ax_f.set(title=f"{name}", xlabel="x", ylabel="f(x)")
-    ax_d.set(title="derivative", xlabel="x", ylabel="f'(x)")
+    ax_d.set(title=f"derivative: |f'| < {vanish:.2g} on {small.mean():.0%} of "
+                   f"[{-lim:g}, {lim:g}]", xlabel="x", ylabel="f'(x)")
     for ax in (ax_f, ax_d):
         ax.axhline(0, color="black", lw=0.6)
     ax_f.legend(loc="upper left")

@@ -8,22 +8,14 @@ import numpy as np
 
 from ..functional import conv as C
 from ..functional import pooling as P
+from .conv_views import KERNEL_PRESETS, make_kernel
 from .style import CMAP, COLORS, DIVERGING
 
 __all__ = ["KERNELS", "plot_convolution", "plot_pooling", "plot_filters", "plot_feature_maps",
            "plot_confusion_matrix", "plot_misclassified", "plot_decision_boundary"]
 
-_GAUSS = np.outer([1, 2, 1], [1, 2, 1]) / 16.0
-
-#: Kernel presets of the convolution explorer (3 x 3).
-KERNELS = {
-    "identity": np.array([[0, 0, 0], [0, 1, 0], [0, 0, 0]], dtype=float),
-    "box blur": np.full((3, 3), 1 / 9),
-    "gaussian": _GAUSS,
-    "sobel x": np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype=float),
-    "sobel y": np.array([[-1, -2, -1], [0, 0, 0], [1, 2, 1]], dtype=float),
-    "sharpen": np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float),
-}
+#: Kernel presets (3 x 3) of chapter 09's photo grid; ``make_kernel`` gives any size.
+KERNELS = {name: make_kernel(name, 3) for name in KERNEL_PRESETS if name != "random"}
 
 
 def _show(ax, image, title, cmap=CMAP, values=False, symmetric=False):

@@ -5,7 +5,7 @@ what an initialiser does to the signal as it passes through many layers.
 ``layer_profile`` pushes a batch through a deep MLP and backpropagates a gradient;
 ``plot_layer_profile`` draws the standard deviation per layer (log scale) and the
 distribution of values per layer; ``init_grid`` and ``plot_init_grid`` sum it up for
-every initialiser x activation. The interactive view is :func:`init_explorer`.
+every initialiser x activation. The interactive view is ``widgets.init_explorer``.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from matplotlib.colors import LogNorm
 from .. import init as initializers
 from .curves import ACTIVATIONS, depth_statistics
 from .style import CMAP, COLORS
-from .widgets import View, _slider, _widgets
+from .view import View, _slider, _widgets
 
 __all__ = ["INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
-           "init_grid", "plot_init_grid", "init_explorer"]
+           "init_grid", "plot_init_grid"]
 
 #: the initialisers the views offer (aliases such as xavier_* left out: same functions)
 INITS = ("zeros", "normal", "lecun_uniform", "lecun_normal", "glorot_uniform",
@@ -76,10 +76,8 @@ def neuron_explorer(w1=1.5, w2=-1.0, b=0.5, activation="sigmoid"):
                 "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation,
                                          description="activation",
                                          style={"description_width": "initial"})}
-    view = View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
+    return View(lambda fig, ax, w1, w2, b, activation: plot_neuron(ax, w1, w2, b, activation),
                 controls, width=6.5, height=5, title="One neuron: f(w·x + b)")
-    view.image.layout.max_width = f"{round(6.5 * 90)}px"  # shrink to fit, never blow up
-    return view
 
 
 # ------------------------------------------------------------------ signal through depth
@@ -209,37 +207,3 @@ def plot_init_grid(ax, values, inits, activations, title, *, floor=1e-12):
     colorbar = ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     colorbar.set_label("std (log scale, clipped to 1e-6 .. 1e6)")
     return [image]
-
-
-def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
-    """A deep MLP at initialisation: the std of activations and gradients per layer (log
-    scale) and their distributions, for an initialiser x activation x depth x width.
-    ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
-    for the others (their scale comes from the fans)."""
-    w = _widgets()
-    controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
-                "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
-                                        description="normal std", continuous_update=False,
-                                        readout_format=".3g", disabled=init != "normal"),
-                "activation": w.Dropdown(options=list(ACTIVATIONS), value=activation,
-                                         description="activation"),
-                "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
-                                     continuous_update=False),
-                "width": w.IntSlider(value=width, min=16, max=512, step=16,
-                                     description="width", continuous_update=False)}
-
-    def enable_std(change):  # registered before the View's own observer: runs first
-        controls["std"].disabled = change["new"] != "normal"
-
-    controls["init"].observe(enable_std, names="value")
-    for control in controls.values():                # labels in full, never cut off
-        control.style.description_width = "initial"
-
-    def draw(fig, axes, init, std, activation, depth, width):
-        acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
-        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
-
-    view = View(draw, controls, ncols=3, width=13, height=3.8,
-                title="Initialisation and depth: activations and gradients layer by layer")
-    view.image.layout.max_width = f"{13 * 90}px"        # shrink to fit, never blow up
-    return view

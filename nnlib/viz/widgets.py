@@ -10,91 +10,46 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import load_photo
 from . import curves, images
-from .style import new_figure, to_png
+from .neurons import INITS, layer_profile, plot_layer_profile
+from .view import View, _slider, _widgets
 
 __all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
-           "convolution_explorer", "pooling_explorer", "decision_boundary_view"]
+           "init_explorer", "pooling_explorer", "decision_boundary_view"]
 
 
-def _widgets():
-    try:
-        import ipywidgets
-    except ImportError as e:
-        raise ImportError("The interactive views need ipywidgets: pip install -e '.[course]'.") \
-            from e
-    return ipywidgets
-
-
-class View:
-    """Controls plus a figure that redraws when any control changes."""
-
-    def __init__(self, draw, controls, *, nrows=1, ncols=1, width=9.0, height=None, title=""):
-        w = _widgets()
-        self.draw, self.controls = draw, controls
-        self.layout = (nrows, ncols, width, height)
-        self.image = w.Image(format="png")
-        self.artists, self.redraws, self.error = [], 0, None
-        header = [w.HTML(f"<b>{title}</b>")] if title else []
-        self.widget = w.VBox([*header, w.HBox(list(controls.values()),
-                                              layout=w.Layout(flex_flow="row wrap")),
-                              self.image])
-        for control in controls.values():
-            control.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def values(self):
-        return {name: control.value for name, control in self.controls.items()}
-
-    def update(self):
-        nrows, ncols, width, height = self.layout
-        fig, axes = new_figure(nrows, ncols, width=width, height=height)
-        try:
-            self.artists = self.draw(fig, axes, **self.values())
-            self.error = None
-        except ValueError as e:  # e.g. a kernel larger than the image in 'valid' mode
-            self.error = str(e)
-            fig.clear()
-            fig.text(0.5, 0.5, str(e), ha="center", va="center", wrap=True)
-            self.artists = []
-        self.image.value = to_png(fig)
-        self.redraws += 1
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _slider(w, value, lo, hi, step, description):
-    return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
-                         continuous_update=False, readout_format=".3g")
-
-
-def activation_explorer(name="leaky_relu", alpha=0.1):
-    """Activation and derivative side by side, with an alpha slider (leaky ReLU, ELU)."""
+def activation_explorer(name="leaky_relu", alpha=0.1, threshold=0.05):
+    """Activation and derivative side by side. ``alpha`` (leaky ReLU, ELU only; disabled
+    for the others) and the threshold below which the derivative counts as vanishing
+    (shaded, with the shaded share of the axis in the title)."""
     w = _widgets()
     controls = {"name": w.Dropdown(options=list(curves.ACTIVATIONS), value=name,
                                    description="activation"),
-                "alpha": _slider(w, alpha, 0.0, 2.0, 0.01, "alpha")}
-    return View(lambda fig, axes, name, alpha: curves.plot_activation(axes[0], axes[1], name,
-                                                                      alpha),
-                controls, ncols=2, height=3.2, title="Activation explorer")
+                "alpha": _slider(w, alpha, 0.0, 2.0, 0.01, "alpha"),
+                "threshold": w.FloatLogSlider(value=threshold, base=10, min=-3, max=-0.3,
+                                              step=0.1, description="|f'| below",
+                                              continuous_update=False, readout_format=".2g")}
+
+    def draw(fig, axes, name, alpha, threshold):
+        return curves.plot_activation(axes[0], axes[1], name, alpha, vanish=threshold)
+
+    return View(draw, controls, ncols=2, height=3.2, title="Activation explorer",
+                applies={"alpha": lambda v: curves.ACTIVATIONS[v["name"]][2]})
 
 
 def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
-    """A slider per logit and a temperature slider: probabilities and cross-entropy."""
+    """A slider per logit and a temperature slider: probabilities and cross-entropy.
+    The sliders sit left of the plot, so the view fits one 1400 x 900 screen."""
     w = _widgets()
-    controls = {f"z{i}": _slider(w, v, -10, 10, 0.1, f"z{i}") for i, v in enumerate(logits)}
-    controls["temperature"] = _slider(w, 1.0, 0.1, 5.0, 0.1, "temperature")
+    controls = {f"z{i}": _slider(w, v, -10, 10, 0.1, f"logit z{i}") for i, v in enumerate(logits)}
+    controls["temperature"] = _slider(w, 1.0, 0.1, 5.0, 0.1, "temperature T")
     controls["label"] = w.Dropdown(options=list(range(len(logits))), value=label,
-                                   description="true class")
+                                   description="true class", layout=w.Layout(width="200px"))
 
     def draw(fig, ax, temperature, label, **z):
         return curves.plot_softmax(ax, [z[f"z{i}"] for i in range(len(z))], temperature, label)
 
-    return View(draw, controls, width=7, height=3.5, title="Softmax explorer")
+    return View(draw, controls, width=6.5, height=3.6, title="Softmax explorer", side=True)
 
 
 def gd_playground(surface="quadratic", lr=0.05, steps=50):
@@ -110,28 +65,35 @@ def gd_playground(surface="quadratic", lr=0.05, steps=50):
                 "cond": _slider(w, 10.0, 1.0, 50.0, 1.0, "conditioning")}
     return View(lambda fig, ax, surface, lr, steps, cond: curves.plot_descent(
         ax, surface, lr=lr, steps=steps, cond=cond), controls, width=7, height=5,
-        title="Gradient-descent playground")
+        title="Gradient-descent playground",
+        applies={"cond": lambda v: v["surface"] == "quadratic"})
 
 
-def convolution_explorer(image=None, kernel="sobel x", mode="same"):
-    """An image, a kernel preset (or 'custom': a 3 x 3 random kernel from a seed) and the
-    mode; the output and its size formula."""
+def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
+    """A deep MLP at initialisation: the std of activations and gradients per layer (log
+    scale) and their distributions, for an initialiser x activation x depth x width.
+    ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
+    for the others (their scale comes from the fans)."""
     w = _widgets()
-    if image is None:
-        image = load_photo(size=96)
-    controls = {"kernel": w.Dropdown(options=[*images.KERNELS, "custom"], value=kernel,
-                                     description="kernel"),
-                "mode": w.ToggleButtons(options=["full", "same", "valid"], value=mode,
-                                        description="mode"),
-                "seed": w.IntSlider(value=0, min=0, max=20, description="custom seed",
-                                    continuous_update=False)}
 
-    def draw(fig, axes, kernel, mode, seed):
-        k = (images.KERNELS[kernel] if kernel != "custom"
-             else np.random.default_rng(seed).standard_normal((3, 3)))
-        return images.plot_convolution(axes[0], axes[1], axes[2], image, k, mode)
+    controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
+                "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
+                                        description="normal std", continuous_update=False,
+                                        readout_format=".3g"),
+                "activation": w.Dropdown(options=list(curves.ACTIVATIONS), value=activation,
+                                         description="activation"),
+                "depth": w.IntSlider(value=depth, min=1, max=40, description="depth",
+                                     continuous_update=False),
+                "width": w.IntSlider(value=width, min=16, max=512, step=16,
+                                     description="width", continuous_update=False)}
 
-    return View(draw, controls, ncols=3, height=3.4, title="Convolution explorer")
+    def draw(fig, axes, init, std, activation, depth, width):
+        acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
+        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
+
+    return View(draw, controls, ncols=3, width=13, height=3.8,
+                title="Initialisation and depth: activations and gradients layer by layer",
+                applies={"std": lambda v: v["init"] == "normal"})
 
 
 def pooling_explorer(x=None, kind="max", size=2, stride=2):
