@@ -1,6 +1,5 @@
 """The exercise generator and the headless grader."""
 
-import json
 import subprocess
 import sys
 from pathlib import Path
@@ -80,26 +79,86 @@ def test_the_repository_exercises_are_in_sync():
     assert result.returncode == 0, result.stdout
 
 
-@pytest.mark.slow
-def test_grader_scorecard_json_and_exit_code(tmp_path):
-    pytest.importorskip("nbclient")
-    submissions = tmp_path / "submissions"
-    for student, sources in {"alice": (SOLVED_RELU, CHECK_RELU),
-                             "bob": (SOLVED_RELU.replace("np.maximum(x, 0)", "np.abs(x)"),
-                                     CHECK_RELU, BUGGY_SIGMOID, "1 / 0")}.items():
-        (submissions / student).mkdir(parents=True)
-        nbformat.write(notebook(*sources), submissions / student / "03_activations.ipynb")
-    result = subprocess.run([sys.executable, "-m", "nnlib.checks", "grade", str(submissions),
-                             "--json"], capture_output=True, text=True, cwd=tmp_path,
-                            timeout=300)
-    assert result.returncode == 1, result.stderr
-    reports = {Path(r["notebook"]).parent.name: r for r in json.loads(result.stdout)}
-    alice, bob = reports["alice"]["exercises"], reports["bob"]["exercises"]
-    assert alice["activations.relu"] == "passed"
-    assert alice["activations.elu"] == "not attempted" and len(alice) == 8
-    assert bob["activations.relu"] == "failed" and bob["activations.sigmoid"] == "failed"
-    assert any("ZeroDivisionError" in e for e in reports["bob"]["errors"])
-    text = subprocess.run([sys.executable, "-m", "nnlib.checks", "grade",
-                           str(submissions / "alice" / "03_activations.ipynb")],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300).stdout
-    assert "1/8 passed" in text and "✓ activations.relu" in text
+# ------------------------------------------------------------------ nbgrader metadata
+
+def test_solution_and_check_cells_get_nbgrader_metadata_idempotently():
+    nb = notebook(SOLVED_RELU, CHECK_RELU, "x = 1")
+    stamped = make_exercises.stamp(nb)
+    solution, test, plain = (c.metadata.get("nbgrader") for c in stamped.cells[1:])
+    assert solution == {"grade": False, "grade_id": "solution-relu", "locked": False,
+                        "schema_version": 3, "solution": True, "task": False}
+    assert test == {"grade": True, "grade_id": "check-activations-relu", "locked": True,
+                    "points": 1, "schema_version": 3, "solution": False, "task": False}
+    assert plain is None
+    assert make_exercises.stamp(stamped) == stamped                  # idempotent
+    stamped.cells[2].metadata["nbgrader"]["points"] = 3              # an instructor's choice
+    assert make_exercises.stamp(stamped).cells[2].metadata["nbgrader"]["points"] == 3
+    assert "nbgrader" not in make_exercises.stamp(notebook("x = 2")).cells[1].metadata
+
+
+def test_a_cell_with_a_solution_and_a_check_is_refused():
+    with pytest.raises(ValueError, match="split them"):
+        make_exercises.stamp(notebook(SOLVED_RELU + "\n" + CHECK_RELU))
+
+
+def test_check_fails_until_solutions_are_stamped_and_exercises_carry_no_grader_metadata(
+        tmp_path):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(notebook(SOLVED_RELU, CHECK_RELU), solutions / "03_activations.ipynb")
+    args = ["--solutions", str(solutions), "--exercises", str(exercises)]
+    assert make_exercises.main(args) == 0
+    assert make_exercises.main([*args, "--check"]) == 0
+    stamped = nbformat.read(solutions / "03_activations.ipynb", as_version=4)
+    assert stamped.cells[2].metadata["nbgrader"]["grade"] is True
+    exercise = nbformat.read(exercises / "03_activations.ipynb", as_version=4)
+    assert all("nbgrader" not in c.metadata for c in exercise.cells)
+    stamped.cells.append(nbformat.v4.new_code_cell('check("activations.relu", relu)'))
+    nbformat.write(stamped, solutions / "03_activations.ipynb")      # an unstamped check
+    text = subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"), *args,
+                           "--check"], capture_output=True, text=True).stdout
+    assert "not stamped for nbgrader" in text
+
+
+def test_reset_restores_a_learners_notebook_and_keeps_a_backup(tmp_path, capsys):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(notebook(SOLVED_RELU, CHECK_RELU), solutions / "03_activations.ipynb")
+    args = ["--solutions", str(solutions), "--exercises", str(exercises)]
+    assert make_exercises.main(args) == 0
+    pristine = (exercises / "03_activations.ipynb").read_text()
+    work = nbformat.read(exercises / "03_activations.ipynb", as_version=4)
+    work.cells[1].source = "def relu(x):\n    return x  # my attempt"
+    work.cells[1].execution_count = 3
+    nbformat.write(work, exercises / "03_activations.ipynb")
+    assert make_exercises.main([*args, "--reset", "03"]) == 0
+    assert (exercises / "03_activations.ipynb").read_text() == pristine
+    backups = list((exercises / "backups").glob("03_activations-*.ipynb"))
+    assert len(backups) == 1 and "my attempt" in backups[0].read_text()
+    assert "kept your version as" in capsys.readouterr().out
+    assert make_exercises.main([*args, "--reset", "exercises/03_activations.ipynb"]) == 0
+    assert "already pristine" in capsys.readouterr().out
+    assert make_exercises.main([*args, "--reset", "07"]) == 1
+
+
+def test_regenerating_never_silently_overwrites_a_learners_run_notebook(tmp_path, capsys):
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    nbformat.write(notebook(SOLVED_RELU, CHECK_RELU), solutions / "03_activations.ipynb")
+    args = ["--solutions", str(solutions), "--exercises", str(exercises)]
+    make_exercises.main(args)
+    work = nbformat.read(exercises / "03_activations.ipynb", as_version=4)
+    work.cells[1].execution_count = 1
+    nbformat.write(work, exercises / "03_activations.ipynb")
+    make_exercises.main(args)
+    assert "holds someone's work: kept as" in capsys.readouterr().out
+    assert len(list((exercises / "backups").iterdir())) == 1
+
+
+def test_the_readmes_explain_the_exercise_workflow():
+    for readme in (ROOT / "README.md", ROOT / "exercises" / "README.md"):
+        text = readme.read_text()
+        assert "python tools/make_exercises.py --reset exercises/03_activations.ipynb" in text
+        assert "nnlib_progress.json" in text and "git pull" in text
+        assert "never edit" not in text.lower()
+    assert "## Using nbgrader" in (ROOT / "README.md").read_text()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from .core import exercise
+from .core import _kind, exercise
 
 RNG_SEED = 20261123
 
@@ -52,7 +52,8 @@ def _standardize(t):
 
 # ---------------------------------------------------------------------------- chapter 02
 
-@exercise("dense.forward", chapter="02_neurons_dense", signature="f(x, W, b)")
+@exercise("dense.forward", chapter="02_neurons_dense", signature="f(x, W, b)",
+          names=("dense_forward", "forward"))
 def _dense_forward(t):
     rng = _rng()
     x, W, b = rng.standard_normal((4, 3)), rng.standard_normal((3, 5)), rng.standard_normal(5)
@@ -64,23 +65,29 @@ def _dense_forward(t):
 
 def _init_sample(t, name, fan_in, fan_out, seed=0):
     w = t.call(fan_in, fan_out, np.random.default_rng(seed))
+    return _valid_weights(t, w, fan_in, fan_out)
+
+
+def _valid_weights(t, w, fan_in, fan_out):
+    inputs = f"input: fan_in={fan_in}, fan_out={fan_out}"
     if not isinstance(w, np.ndarray):
-        t.fail("wrong type", f"expected an array of shape ({fan_in}, {fan_out}), got "
-               f"{type(w).__name__}")
+        t.fail("wrong type", inputs, f"expected an array of shape ({fan_in}, {fan_out}), got "
+               f"{_kind(w)}")
     if w.shape != (fan_in, fan_out):
-        t.fail("wrong shape", f"input: fan_in={fan_in}, fan_out={fan_out}",
-               f"expected ({fan_in}, {fan_out}), got {w.shape}",
+        t.fail("wrong shape", inputs, f"expected ({fan_in}, {fan_out}), got {w.shape}",
                *(["hint: the shape is (fan_in, fan_out), as W in x @ W."]
                  if w.shape == (fan_out, fan_in) else []))
+    if w.dtype.kind != "f":
+        t.fail("wrong dtype", inputs, f"expected float weights, got {w.dtype}",
+               "hint: rng.uniform / rng.normal return floats; do not round or cast them.")
     if not np.all(np.isfinite(w)):
-        t.fail("NaN or inf in your weights", f"input: fan_in={fan_in}, fan_out={fan_out}")
+        t.fail("NaN or inf in your weights", inputs)
     return w
 
 
 def _check_uses_rng(t, fan_in, fan_out):
-    a = t.call(fan_in, fan_out, np.random.default_rng(1))
-    b = t.call(fan_in, fan_out, np.random.default_rng(1))
-    c = t.call(fan_in, fan_out, np.random.default_rng(2))
+    a, b, c = (_valid_weights(t, t.call(fan_in, fan_out, np.random.default_rng(seed)), fan_in,
+                              fan_out) for seed in (1, 1, 2))
     if not np.array_equal(a, b) or np.array_equal(a, c):
         t.fail("not reproducible from rng", "the same seed must give the same weights and "
                "another seed other weights.", "hint: draw from the rng argument "
@@ -143,15 +150,9 @@ GRID = np.array([[-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 3.0]])
 EXTREME = np.array([[-1000.0, -50.0, 0.0, 50.0, 1000.0]])
 
 
-def _keeps_float32(t, fn_args, name):
-    x32 = GRID.astype(np.float32)
-    out = t.call(x32, *fn_args)
-    if isinstance(out, np.ndarray) and out.dtype != np.float32:
-        t.fail("dtype changed", f"input: float32 array {GRID.tolist()}",
-               f"returned {out.dtype}; keep the input's dtype.",
-               "hint: avoid .astype(float) and np.float64 constants; np.where(x > 0, 1, 0) "
-               "gives ints: multiply or use .astype(x.dtype).")
-    t.ok("float32 kept")
+def _keeps_float32(t, fn_args=()):
+    t.keeps_dtype((GRID.astype(np.float32), *fn_args), ("values",),
+                  f"float32 array {GRID.tolist()}")
 
 
 @exercise("activations.sigmoid", chapter="03_activations", signature="f(x)")
@@ -162,7 +163,7 @@ def _sigmoid(t):
     t.expect(t.call(EXTREME), special.expit(EXTREME), inputs="x = [-1000, -50, 0, 50, 1000]",
              what="values at +-1000", nan_hint="e^x / (1 + e^x) is inf / inf at x = 1000: use "
              "1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) for x < 0, or scipy.special.expit.")
-    _keeps_float32(t, (), "sigmoid")
+    _keeps_float32(t)
 
 
 def _fmt_grid():
@@ -176,9 +177,15 @@ def _sigmoid_grad(t):
         (s, "that is sigmoid itself; its derivative is s (1 - s)."),
         (s * (1 + s), "it is s (1 - s), with a minus."),
         (1 - s ** 2, "1 - s^2 is tanh's derivative pattern; sigmoid's is s (1 - s)."),
+        (s * (1 - GRID), "it is s (1 - s): the second factor is 1 - sigmoid(x), not 1 - x."),
+        (np.exp(-GRID) / (1 + np.exp(-GRID)), "that is e^-x / (1 + e^-x) = 1 - s; multiply "
+                                              "by s: s (1 - s)."),
     ])
     t.expect(t.call(EXTREME), special.expit(EXTREME) * (1 - special.expit(EXTREME)),
-             inputs="x = [-1000, -50, 0, 50, 1000]", what="values at +-1000")
+             inputs="x = [-1000, -50, 0, 50, 1000]", what="values at +-1000",
+             nan_hint="compute s = sigmoid(x) stably first (scipy.special.expit), then "
+                      "s * (1 - s).")
+    _keeps_float32(t)
 
 
 @exercise("activations.tanh_grad", chapter="03_activations", signature="f(x)")
@@ -188,7 +195,9 @@ def _tanh_grad(t):
         (1 - th, "square the tanh: 1 - tanh(x)^2."),
         (th, "that is tanh itself."),
         (1 - GRID ** 2, "square tanh(x), not x."),
+        (1 / np.cosh(GRID), "sech(x) is 1 / cosh(x); the derivative is sech^2 = 1 - tanh^2."),
     ])
+    _keeps_float32(t)
 
 
 @exercise("activations.relu", chapter="03_activations", signature="f(x)")
@@ -196,8 +205,11 @@ def _relu(t):
     t.expect(t.call(GRID), np.maximum(GRID, 0), inputs=_fmt_grid(), hints=[
         (np.abs(GRID), "negative inputs become 0, not their absolute value."),
         (np.minimum(GRID, 0), "keep the positive part: max(0, x)."),
+        (np.clip(GRID, 0, 1), "np.clip(x, 0, 1) also caps at 1; ReLU has no upper bound: "
+                              "max(0, x)."),
+        ((GRID > 0).astype(float), "that is ReLU's derivative; ReLU itself is max(0, x)."),
     ])
-    _keeps_float32(t, (), "relu")
+    _keeps_float32(t)
     t.ok("input untouched")
 
 
@@ -206,8 +218,10 @@ def _relu_grad(t):
     t.expect(t.call(GRID), (GRID > 0).astype(float), inputs=_fmt_grid(), hints=[
         ((GRID >= 0).astype(float), "ReLU's gradient at exactly 0: take 0 (x > 0, not x >= 0)."),
         (np.maximum(GRID, 0), "that is relu(x); its derivative is 1 where x > 0, else 0."),
+        (np.sign(GRID), "np.sign gives -1 for x < 0; the derivative there is 0."),
     ])
     t.ok("0 at x = 0")
+    _keeps_float32(t)
 
 
 ALPHAS = (0.2, 0.05)
@@ -221,8 +235,10 @@ def _leaky_relu(t):
                      (np.where(GRID > 0, GRID, 0.01 * GRID),
                       "use the alpha argument, not a fixed 0.01."),
                      (np.where(GRID > 0, alpha * GRID, GRID), "alpha scales the NEGATIVE part."),
+                     (np.maximum(GRID, 0), "that is ReLU: keep alpha * x for x <= 0."),
                  ])
     t.ok("alpha not in {0.01, 1}")
+    _keeps_float32(t, (0.2,))
 
 
 @exercise("activations.elu", chapter="03_activations", signature="f(x, alpha)")
@@ -236,6 +252,7 @@ def _elu(t):
              "subtract 1 so that elu(0) = 0."),
         ])
     t.ok("alpha not in {0.01, 1}")
+    _keeps_float32(t, (1.5,))
 
 
 @exercise("activations.elu_grad", chapter="03_activations", signature="f(x, alpha)")
@@ -246,4 +263,7 @@ def _elu_grad(t):
             (np.where(GRID > 0, 1.0, alpha * np.expm1(np.minimum(GRID, 0))),
              "that is elu(x) for x < 0; its derivative is alpha e^x."),
             (np.where(GRID > 0, 1.0, np.exp(np.minimum(GRID, 0))), "multiply e^x by alpha."),
+            (np.where(GRID >= 0, 1.0, alpha * np.exp(np.minimum(GRID, 0))),
+             "at x = 0 the derivative is alpha e^0 = alpha (x > 0, not x >= 0)."),
         ])
+    _keeps_float32(t, (1.5,))

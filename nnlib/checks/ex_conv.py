@@ -6,10 +6,12 @@ differences of a SciPy-based forward; pooling against explicit window loops.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import signal, special
 
-from .core import exercise
+from .core import _kind, exercise
 from .ex_losses import _num_grad
 
 
@@ -22,9 +24,9 @@ def _output_size(t):
     for n, k, s, p in ((28, 5, 1, 0), (7, 3, 2, 0), (28, 3, 1, 1), (8, 3, 2, 1), (5, 2, 3, 2)):
         got = t.call(n, k, s, p)
         expected = (n + 2 * p - k) // s + 1
-        if not isinstance(got, (int, np.integer)):
+        if not isinstance(got, (int, np.integer)) or isinstance(got, (bool, np.bool_)):
             t.fail("wrong type", f"input: n={n}, k={k}, stride={s}, pad={p}",
-                   f"expected an int, got {type(got).__name__} {got!r}",
+                   f"expected an int, got {_kind(got)}",
                    "hint: floor division // keeps it an int.")
         if got != expected:
             hints = {(n + 2 * p - k) // s: "add 1: a window at position 0 counts too.",
@@ -48,6 +50,11 @@ def _modes_check(t, fn_scipy, other, word):
             hints = [(other(image, kernel, mode),
                       f"that is the {word}: correlation slides the kernel as it is, convolution "
                       f"flips it in both axes first.")]
+            if fn_scipy is signal.convolve2d:
+                hints += [(signal.correlate2d(image, kernel[::-1, :], mode),
+                           "you flipped only the rows: flip both axes, kernel[::-1, ::-1]."),
+                          (signal.correlate2d(image, kernel[:, ::-1], mode),
+                           "you flipped only the columns: flip both axes, kernel[::-1, ::-1].")]
             if mode == "same":
                 for top, left in (((kh - 1) // 2, (kw - 1) // 2), (kh // 2, kw // 2)):
                     crop = full[top:top + 6, left:left + 7]
@@ -86,16 +93,30 @@ def _im2col(t):
     x = _rng().standard_normal((2, 3, 5, 6))
     for kh, kw, stride in ((3, 3, 1), (2, 3, 2)):
         expected = _im2col_reference(x, kh, kw, stride)
+        n_rows, n_cols = expected.shape
+        ho, wo = (5 - kh) // stride + 1, (6 - kw) // stride + 1
         swapped = _im2col_reference(x.transpose(0, 2, 3, 1).reshape(2, 5, 6, 3)
                                     .transpose(0, 3, 1, 2), kh, kw, stride)
-        n_rows, n_cols = expected.shape
         reordered = expected.reshape(n_rows, 3, kh, kw).transpose(0, 2, 3, 1).reshape(n_rows, -1)
+        by_position = expected.reshape(2, ho, wo, -1)
+        no_stride = _im2col_reference(x, kh, kw, 1)
+        first_windows = no_stride.reshape(2, 5 - kh + 1, 6 - kw + 1, -1)[:, :ho, :wo]
         t.expect(t.call(x, kh, kw, stride), expected,
                  inputs=f"x (2, 3, 5, 6), kh={kh}, kw={kw}, stride={stride}", hints=[
                      (expected.T, "one ROW per output position: (N H_out W_out, C kh kw)."),
                      (reordered, "order the columns (c, di, dj): channel first, so that "
                                  "cols @ W.reshape(F, -1).T is the convolution."),
                      (swapped, "order the columns (c, di, dj)."),
+                     (by_position.transpose(1, 2, 0, 3).reshape(n_rows, -1),
+                      "order the rows (n, i, j): all positions of sample 0 first, then "
+                      "sample 1 (yours are ordered (i, j, n))."),
+                     (by_position.transpose(0, 2, 1, 3).reshape(n_rows, -1),
+                      "order the rows (n, i, j): i (the output row) before j (yours go "
+                      "column by column)."),
+                     (first_windows.reshape(n_rows, -1),
+                      "the windows start at (i * stride, j * stride): step by stride."),
+                     (no_stride, f"that is the result for stride 1: with stride={stride} the "
+                                 f"windows start every {stride} pixels ({ho} x {wo} per image)."),
                  ])
     t.ok("rows (n, i, j), columns (c, di, dj)")
     t.ok("stride > 1, C > 1, N > 1")
@@ -127,37 +148,108 @@ def _conv2d_forward(t):
                      (_conv_reference(x, W[:, :, ::-1, ::-1], b, stride, pad),
                       "the kernel is flipped: layers compute a cross-correlation."),
                      (_conv_reference(x, W, np.zeros(4), stride, pad), "add the bias b[f]."),
+                     (expected.transpose(0, 2, 3, 1).reshape(expected.shape),
+                      "the matrix product has one row per (n, i, j) and one column per filter: "
+                      "reshape to (N, H_out, W_out, F), then transpose(0, 3, 1, 2)."),
+                     *([(_conv_reference(x, W, b, stride, 0),
+                         f"that is the result without padding: pad x with pad={pad} zeros on "
+                         f"each side first (np.pad on the last two axes).")] if pad else []),
+                     *([(_conv_reference(x, W, b, 1, pad),
+                         f"that is the result for stride 1: take every {stride}-th window "
+                         f"position.")] if stride > 1 else []),
                  ])
     t.ok("stride > 1, pad > 0 = SciPy")
 
 
-@exercise("conv.conv2d_backward", chapter="09_convolution", signature="f(dout, x, W, stride, pad)")
-def _conv2d_backward(t):
-    rng = _rng()
+def _conv_backward_variant(dout, x, W, stride, pad, assign=False, by_position=False,
+                           ignore_stride=False):
+    """Known wrong backward passes (the hints' models): dx written with = instead of +=
+    over overlapping windows, or windows taken at stride 1."""
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    dxp, dW = np.zeros_like(xp), np.zeros_like(W)
+    _, _, kh, kw = W.shape
+    ho, wo = dout.shape[2:]
+    step = 1 if ignore_stride else stride
+    if by_position:
+        for i in range(ho):
+            for j in range(wo):
+                win = (slice(None), slice(None), slice(i * step, i * step + kh),
+                       slice(j * step, j * step + kw))
+                dW += np.einsum("nf,nchw->fchw", dout[:, :, i, j], xp[win])
+                part = np.einsum("nf,fchw->nchw", dout[:, :, i, j], W)
+                if assign:
+                    dxp[win] = part
+                else:
+                    dxp[win] += part
+    else:
+        for di in range(kh):
+            for dj in range(kw):
+                win = (slice(None), slice(None), slice(di, di + step * ho, step),
+                       slice(dj, dj + step * wo, step))
+                dW[:, :, di, dj] = np.einsum("nfhw,nchw->fc", dout, xp[win])
+                part = np.einsum("nfhw,fc->nchw", dout, W[:, :, di, dj])
+                if assign:
+                    dxp[win] = part
+                else:
+                    dxp[win] += part
+    return dxp[:, :, pad:pad + x.shape[2], pad:pad + x.shape[3]], dW
+
+
+@functools.cache
+def _conv_backward_case(stride, pad):
+    """Fixture, expected gradients (central differences of the SciPy forward) and the
+    known wrong answers, computed once per process: they do not depend on the learner."""
+    rng = np.random.default_rng(90 + 10 * stride + pad)
     x = rng.standard_normal((2, 2, 5, 4))
     W, b = rng.standard_normal((3, 2, 3, 3)), rng.standard_normal(3)
+    dout = rng.standard_normal(_conv_reference(x, W, b, stride, pad).shape)
+
+    def total(arg, which):
+        args = {"x": x, "W": W}
+        args[which] = arg
+        return float(np.sum(_conv_reference(args["x"], args["W"], b, stride, pad) * dout))
+
+    variants = {"assign": _conv_backward_variant(dout, x, W, stride, pad, assign=True),
+                "assign_pos": _conv_backward_variant(dout, x, W, stride, pad, assign=True,
+                                                     by_position=True)}
+    if stride > 1:
+        variants["stride"] = _conv_backward_variant(dout, x, W, stride, pad, ignore_stride=True)
+    return (x, W, dout, _num_grad(lambda v: total(v, "x"), x),
+            _num_grad(lambda v: total(v, "W"), W), variants)
+
+
+@exercise("conv.conv2d_backward", chapter="09_convolution", signature="f(dout, x, W, stride, pad)")
+def _conv2d_backward(t):
     for stride, pad in ((1, 1), (2, 0)):
-        dout = rng.standard_normal(_conv_reference(x, W, b, stride, pad).shape)
+        x, W, dout, num_dx, num_dW, variants = _conv_backward_case(stride, pad)
         dx, dW, db = t.unpack(t.call(dout, x, W, stride, pad), 3, ("dx", "dW", "db"))
         inputs = f"x (2, 2, 5, 4), W (3, 2, 3, 3), stride={stride}, pad={pad}"
-
-        def total(arg, which, stride=stride, pad=pad, dout=dout):
-            args = {"x": x, "W": W}
-            args[which] = arg
-            return float(np.sum(_conv_reference(args["x"], args["W"], b, stride, pad) * dout))
-
-        t.expect(dx, _num_grad(lambda v: total(v, "x"), x), inputs=inputs, what="dx",
-                 rtol=1e-5, atol=1e-7)
-        num_dW = _num_grad(lambda v: total(v, "W"), W)
+        overwrite = "overlapping windows add up: accumulate dx with += (with = each window " \
+                    "overwrites what the previous one wrote)."
+        no_stride = f"the forward stepped by stride={stride}: take every stride-th position " \
+                    f"(di:di + stride * H_out:stride)."
+        n, c, h, w = x.shape
+        t.expect(dx, num_dx, inputs=inputs, what="dx", rtol=1e-5, atol=1e-7, hints=[
+            (variants["assign"][0], overwrite), (variants["assign_pos"][0], overwrite),
+            *([(variants["stride"][0], no_stride)] if stride > 1 else []),
+            *([(np.zeros((n, c, h + 2 * pad, w + 2 * pad)),
+                "dx has x's shape: crop the padding off (dxp[:, :, pad:pad + H, pad:pad + W]).")]
+              if pad else [(np.zeros((n, c, 0, 0)),
+                            "pad:-pad is empty when pad = 0: crop with pad:pad + H instead.")]),
+        ])
         t.expect(dW, num_dW, inputs=inputs, what="dW", rtol=1e-5, atol=1e-7, hints=[
             (num_dW[:, :, ::-1, ::-1], "dW comes out flipped: correlate x with dout, "
                                         "do not convolve."),
             (num_dW.transpose(1, 0, 2, 3), "dW has W's shape (F, C, kh, kw)."),
+            *([(variants["stride"][1], no_stride)] if stride > 1 else []),
         ])
         t.expect(db, dout.sum(axis=(0, 2, 3)), inputs=inputs, what="db", hints=[
             (dout.mean(axis=(0, 2, 3)), "db sums dout over N, H_out and W_out."),
+            (dout.sum(axis=(2, 3)).sum(0) / dout.shape[0], "db is not averaged over N."),
         ])
     t.ok("dx, dW, db = central differences")
+    x, W, dout = (a.astype(np.float32) for a in _conv_backward_case(1, 0)[:3])
+    t.keeps_dtype((dout, x, W, 1, 0), ("dx", "dW", "db"), "float32 dout, x, W, stride=1, pad=0")
 
 
 def _pool_reference(x, size, stride, reduce):
@@ -174,18 +266,28 @@ def _pool_reference(x, size, stride, reduce):
 POOL_CASES = ((2, 2), (3, 2), (2, 1))
 
 
+@functools.cache
+def _pool_backward_case(size, stride, reduce):
+    """Fixture and expected dx (central differences of the loop reference), once."""
+    rng = np.random.default_rng(100 + 10 * size + stride)
+    x = rng.standard_normal((2, 2, 6, 5))
+    dout = rng.standard_normal(_pool_reference(x, size, stride, reduce).shape)
+    numeric = _num_grad(lambda v: float(np.sum(_pool_reference(v, size, stride, reduce) * dout)),
+                        x)
+    return x, dout, numeric
+
+
 def _pool_backward_cases(t, reduce, hint):
     """dx of a pooling backward against central differences of the loop reference, for
     stride = size, overlapping windows and sizes that do not divide the input."""
-    rng = _rng()
-    x = rng.standard_normal((2, 2, 6, 5))
     for size, stride in POOL_CASES:
-        dout = rng.standard_normal(_pool_reference(x, size, stride, reduce).shape)
-        numeric = _num_grad(lambda v, size=size, stride=stride, dout=dout: float(np.sum(
-            _pool_reference(v, size, stride, reduce) * dout)), x)
+        x, dout, numeric = _pool_backward_case(size, stride, reduce)
         t.expect(t.call(dout, x, size, stride), numeric, rtol=1e-5, atol=1e-7,
                  inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}",
                  hints=[(numeric * size * size, hint)] if hint else ())
+    x, dout, _ = _pool_backward_case(2, 2, reduce)
+    t.keeps_dtype((dout.astype(np.float32), x.astype(np.float32), 2, 2), ("dx",),
+                  "float32 dout, x, size=2, stride=2")
 
 
 def _pool_forward_cases(t, reduce, wrong, hint):
@@ -210,8 +312,9 @@ def _maxpool_backward(t):
     tied[0, 0, 2:, 2:] = [[1.0, 1.0], [0.5, 1.0]]
     dout = np.array([[[[1.0, 2.0], [3.0, 4.0]]]])
     got = t.call(dout, tied, 2, 2)
-    if not isinstance(got, np.ndarray) or got.shape != tied.shape:
-        t.fail("wrong shape", f"expected {tied.shape}")
+    if not isinstance(got, np.ndarray) or got.shape != tied.shape or got.dtype.kind != "f":
+        t.fail("wrong dx", "input: windows whose maximum appears several times",
+               f"expected a float array of shape {tied.shape}, got {_kind(got)}")
     for i in range(2):
         for j in range(2):
             window = got[0, 0, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
@@ -273,9 +376,13 @@ def _rnn_step_backward(t):
                "b": dh.sum(0)}
     for value, name in zip(got, ("x", "h_prev", "Wx", "Wh", "b"), strict=True):
         numeric = _num_grad(lambda v, name=name: total(v, name), args[name])
+        hints = [(no_tanh[name], "go through tanh first: da = dh * (1 - h^2).")]
+        if numeric.ndim == 2 and numeric.shape[0] != numeric.shape[1]:
+            hints.append((numeric.T, f"d{name} has {name}'s shape {numeric.shape}."))
         t.expect(value, numeric, inputs="x (3, 4), h_prev (3, 5), Wx (4, 5), Wh (5, 5)",
-                 what=f"d{name}", rtol=1e-5, atol=1e-7, hints=[
-                     (no_tanh[name], "go through tanh first: da = dh * (1 - h^2).")])
+                 what=f"d{name}", rtol=1e-5, atol=1e-7, hints=hints)
+    t.keeps_dtype(tuple(a.astype(np.float32) for a in (dh, x, h, Wx, Wh, b)),
+                  ("dx", "dh_prev", "dWx", "dWh", "db"), "float32 inputs")
 
 
 @exercise("rnn.lstm_step_forward", chapter="11_residual_recurrent",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy import special
 
 from ..gradcheck import numerical_gradient
-from .core import exercise
+from .core import _kind, exercise
 
 
 def _num_grad(f, x):
@@ -37,6 +39,8 @@ def _mse(t):
                  (-2 * diff / diff.size, "the sign: d/dp of (p - y)^2 is +2 (p - y)."),
                  (2 * diff / 4, "divide by all 12 elements, as the loss does."),
              ])
+    t.keeps_dtype((p.astype(np.float32), y.astype(np.float32)), ("loss", "dy_pred"),
+                  "float32 y_pred, y_true", which=("dy_pred",))
 
 
 @exercise("losses.binary_cross_entropy", chapter="04_losses", signature="f(p, y)")
@@ -66,6 +70,8 @@ def _bce(t):
     t.expect(grad, (pc - edge_y) / (pc * (1 - pc)) / 4, inputs="p = [0, 1, 0, 1], "
              "y = [0, 1, 1, 0]", what="gradient at p in {0, 1}", rtol=1e-4,
              nan_hint="use the clipped p in the gradient too: p (1 - p) is 0 at p in {0, 1}.")
+    t.keeps_dtype((p.astype(np.float32), y.astype(np.float32)), ("loss", "dp"),
+                  "float32 p, y", which=("dp",))
 
 
 # ---------------------------------------------------------------------------- chapter 05
@@ -77,6 +83,9 @@ def _softmax(t):
         (special.softmax(z, axis=0), "normalise each ROW (axis=1): rows are samples."),
         (special.softmax(z), "normalise each row separately, not the whole array."),
         (np.exp(z), "divide by the row sums so each row adds up to 1."),
+        (np.exp(z - z.max(axis=1, keepdims=True)) / np.exp(z - z.max(axis=1, keepdims=True)).sum(),
+         "e.sum() adds up the whole batch: divide each row by its own sum, "
+         "e.sum(axis=1, keepdims=True)."),
     ])
     big = np.array([[1000.0, 0.0, -1000.0], [-1000.0, -1000.0, -1000.0], [1000.0, 1000.0, 0.0]])
     t.expect(t.call(big), special.softmax(big, axis=1), inputs=f"z = {big.tolist()}",
@@ -99,8 +108,11 @@ def _softmax_jacobian(t):
         (np.diag(s), "add the off-diagonal terms -s_i s_j."),
         (np.diag(s * (1 - s)), "the off-diagonal entries are -s_i s_j, not 0."),
         (np.outer(s, s), "J = diag(s) - s s^T, not s s^T."),
+        (np.diag(s) - s @ s, "s @ s.T of a 1-D s is a number (the dot product s . s): the "
+                             "outer product s s^T is np.outer(s, s)."),
     ])
     t.ok("(C, C), symmetric")
+    t.keeps_dtype((s.astype(np.float32),), ("J",), "float32 s")
 
 
 @exercise("softmax.cross_entropy", chapter="05_softmax_cross_entropy",
@@ -113,9 +125,17 @@ def _cross_entropy(t):
     onehot = np.eye(3)[labels]
     loss, grad = t.unpack(t.call(z, labels), 2, ("loss", "dlogits"))
     expected_loss = -np.mean(np.log(p[np.arange(n), labels]))
+    log_p = np.log(p)
     t.expect(loss, expected_loss, inputs=f"logits = {z.tolist()}, labels = {labels.tolist()}",
              what="loss", hints=[(expected_loss * n, "average over the batch: divide by N."),
-                                 (-expected_loss, "the loss is -log p of the true class.")])
+                                 (-expected_loss, "the loss is -log p of the true class."),
+                                 (-np.mean(log_p[:, labels]),
+                                  "log_p[:, labels] picks an (N, N) block (every row at every "
+                                  "label); pick one entry per row: log_p[np.arange(N), labels]."),
+                                 (-np.mean(log_p), "average -log p of the TRUE class only: "
+                                                   "log_p[np.arange(N), labels]."),
+                                 (expected_loss / 3, "average over the N samples, not over all "
+                                                     "N x C entries of the one-hot product.")])
     t.expect(grad, (p - onehot) / n, inputs=f"logits = {z.tolist()}, labels = "
              f"{labels.tolist()}", what="gradient", hints=[
                  (p - onehot, "gradient not divided by N: the loss is a mean over the batch."),
@@ -130,6 +150,8 @@ def _cross_entropy(t):
     t.expect(grad, np.array([[0.5, -0.5, 0.0], [-0.5, 0.25, 0.25]]),
              inputs=f"logits = {big.tolist()}, labels = [1, 0]", what="gradient at +-1000",
              nan_hint="subtract each row's max before np.exp.")
+    t.keeps_dtype((z.astype(np.float32), labels), ("loss", "dlogits"), "float32 logits",
+                  which=("dlogits",))
 
 
 # ---------------------------------------------------------------------------- chapter 06
@@ -151,31 +173,35 @@ def _dense_backward(t):
         (dout.mean(axis=0), "db sums dout over the batch (each row added b once)."),
         (dout.sum(axis=1), "sum over the batch axis (axis=0): db has shape (H,)."),
     ])
+    t.keeps_dtype((dout.astype(np.float32), x.astype(np.float32), W.astype(np.float32)),
+                  ("dx", "dW", "db"), "float32 dout, x, W")
+
+
+def _cubic(v):
+    """sum(x^3): the function the learner's numerical gradient differentiates (module
+    level, so it can be sent to the process that runs the learner's code)."""
+    return float(np.sum(v ** 3))
+
+
+def _steep(v):
+    return float(np.sum(np.exp(3 * v)))
 
 
 @exercise("backprop.numerical_gradient", chapter="06_backpropagation",
           signature="f(fn, x, eps=1e-6)")
 def _numerical_gradient(t):
+    t.inplace_tolerance = 1e-12    # "x unchanged afterwards, up to rounding"
     x = np.array([[0.3, -0.7, 1.1], [0.0, 2.0, -1.5]])
-
-    def cubic(v):
-        return float(np.sum(v ** 3))
-
-    t.expect(t.call(cubic, x), 3 * x ** 2, inputs="fn = sum(x^3), x (2, 3)", rtol=1e-6,
+    t.expect(t.call(_cubic, x), 3 * x ** 2, inputs="fn = sum(x^3), x (2, 3)", rtol=1e-6,
              atol=1e-6)
-
-    def steep(v):
-        return float(np.sum(np.exp(3 * v)))
-
     y = np.array([0.2, -0.4, 0.9])
     exact = 3 * np.exp(3 * y)
-    forward = (np.array([np.sum(np.exp(3 * (y + 1e-6 * e))) for e in np.eye(3)])
-               - np.sum(np.exp(3 * y))) / 1e-6
-    t.expect(t.call(steep, y), exact, inputs="fn = sum(exp(3x)), x = [0.2, -0.4, 0.9]",
+    forward = (np.array([_steep(y + 1e-6 * e) for e in np.eye(3)]) - _steep(y)) / 1e-6
+    t.expect(t.call(_steep, y), exact, inputs="fn = sum(exp(3x)), x = [0.2, -0.4, 0.9]",
              rtol=1e-7, atol=0, what="central-difference accuracy", hints=[
                  (forward, "that is a forward difference (f(x + h) - f(x)) / h, accurate only "
                   "to O(h): use the central (f(x + h) - f(x - h)) / 2h.")])
-    t.expect(t.call(cubic, x, 1e-4), 3 * x ** 2, inputs="eps=1e-4", rtol=1e-6, atol=1e-6,
+    t.expect(t.call(_cubic, x, 1e-4), 3 * x ** 2, inputs="eps=1e-4", rtol=1e-6, atol=1e-6,
              what="eps argument")
     t.ok("x restored afterwards")
 
@@ -187,30 +213,47 @@ def _two_layer_reference(X, y, W1, b1, W2, b2):
     return -np.mean(logp[np.arange(len(y)), y])
 
 
-@exercise("backprop.two_layer_net", chapter="06_backpropagation",
-          signature="f(X, y, W1, b1, W2, b2)")
-def _two_layer_net(t):
+@functools.cache
+def _two_layer_case():
+    """Fixture and central-difference gradients, computed once per process."""
     rng = _rng()
     X = rng.standard_normal((5, 4))
     y = np.array([0, 2, 1, 2, 0])
     params = {"W1": rng.standard_normal((4, 6)) * 0.5, "b1": rng.standard_normal(6) * 0.1,
               "W2": rng.standard_normal((6, 3)) * 0.5, "b2": rng.standard_normal(3) * 0.1}
+    numerics = {name: _num_grad(lambda v, name=name: _two_layer_reference(
+        X, y, **{**params, name: v}), value) for name, value in params.items()}
+    return X, y, params, numerics
+
+
+@exercise("backprop.two_layer_net", chapter="06_backpropagation",
+          signature="f(X, y, W1, b1, W2, b2)")
+def _two_layer_net(t):
+    X, y, params, numerics = _two_layer_case()
     got = t.unpack(t.call(X, y, *params.values()), 2, ("loss", "grads"))
     loss, grads = got
     expected = _two_layer_reference(X, y, **params)
     t.expect(loss, expected, inputs="X (5, 4), y (5,), W1 (4, 6), W2 (6, 3)", what="loss",
              hints=[(expected * 5, "average the loss over the batch.")])
     if not isinstance(grads, dict) or set(grads) != set(params):
-        t.fail("wrong grads", f"expected a dict with keys W1, b1, W2, b2, got "
-               f"{sorted(grads) if isinstance(grads, dict) else type(grads).__name__}")
-    for name, value in params.items():
-        def loss_of(v, name=name):
-            return _two_layer_reference(X, y, **{**params, name: v})
-
-        numeric = _num_grad(loss_of, value)
+        t.fail("wrong grads (element 2 of the (loss, grads) you returned)",
+               "expected a dict with keys W1, b1, W2, b2, got "
+               + (f"keys {sorted(map(repr, grads))}" if isinstance(grads, dict)
+                  else _kind(grads)))
+    for name in params:
+        numeric = numerics[name]
         hints = [(numeric * 5, "gradients not divided by N.")]
         if numeric.ndim == 2:
             hints.append((numeric.T, "transposed: each gradient has its parameter's shape."))
         t.expect(grads[name], numeric, inputs="X (5, 4), y (5,)", what=f"d{name}", rtol=1e-5,
                  atol=1e-7, hints=hints)
     t.ok("gradients = central differences")
+    _, grads = t.unpack(t.call(X.astype(np.float32), y, *(v.astype(np.float32)
+                                                         for v in params.values())),
+                        2, ("loss", "grads"))
+    if not isinstance(grads, dict) or not all(
+            isinstance(grads.get(k), np.ndarray) and grads[k].dtype == np.float32
+            for k in params):
+        t.fail("dtype changed: grads", "input: float32 X, W1, b1, W2, b2",
+               "every gradient must keep its parameter's dtype (float32 in, float32 out).")
+    t.ok("float32 kept")

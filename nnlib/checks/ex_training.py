@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import exercise
+from .core import _kind, exercise
 
 W0 = np.array([[0.5, -1.2], [2.0, 0.3]])
 DW = np.array([[0.1, -0.4], [0.25, 1e-6]])  # one tiny gradient: eps placement shows there
@@ -77,14 +77,27 @@ def _adam(t):
     t.ok("t = 1 and t = 3")
 
 
+def _batches(t, batches, n, bs):
+    if not isinstance(batches, (list, tuple)) or not all(
+            isinstance(b, np.ndarray) and b.ndim == 1 and b.dtype.kind in "iu" for b in batches):
+        odd = next((b for b in batches if not (isinstance(b, np.ndarray) and b.ndim == 1 and
+                                               b.dtype.kind in "iu")), None) \
+            if isinstance(batches, (list, tuple)) else None
+        t.fail("wrong type", f"input: n={n}, batch_size={bs}",
+               f"expected a list of 1-D integer arrays, got {_kind(batches)}"
+               + (f" holding {_kind(odd)}" if odd is not None else ""),
+               *(["hint: index arrays hold ints: rng.permutation(n) gives them; slicing keeps "
+                  "them."] if odd is not None else []))
+    if not batches:
+        t.fail("no batches", f"input: n={n}, batch_size={bs}", "your function returned an "
+               "empty list.")
+    return batches
+
+
 @exercise("training.minibatch_indices", chapter="07_training", signature="f(n, batch_size, rng)")
 def _minibatch_indices(t):
     for n, bs in ((10, 4), (12, 3), (7, 10)):
-        batches = t.call(n, bs, np.random.default_rng(0))
-        if not isinstance(batches, (list, tuple)) or not all(
-                isinstance(b, np.ndarray) and np.issubdtype(b.dtype, np.integer) for b in batches):
-            t.fail("wrong type", f"input: n={n}, batch_size={bs}",
-                   f"expected a list of integer arrays, got {type(batches).__name__}")
+        batches = _batches(t, t.call(n, bs, np.random.default_rng(0)), n, bs)
         sizes = [len(b) for b in batches]
         expected_sizes = [bs] * (n // bs) + ([n % bs] if n % bs else [])
         if sizes != expected_sizes:
@@ -96,11 +109,11 @@ def _minibatch_indices(t):
         if sorted(flat.tolist()) != list(range(n)):
             t.fail("not a partition of range(n)", f"input: n={n}, batch_size={bs}",
                    "every index 0 .. n-1 must appear exactly once.")
-    ordered = np.concatenate(t.call(50, 10, np.random.default_rng(1)))
+    ordered = np.concatenate(_batches(t, t.call(50, 10, np.random.default_rng(1)), 50, 10))
     if np.array_equal(ordered, np.arange(50)):
         t.fail("not shuffled", "input: n=50, batch_size=10", "the indices come out in order.",
                "hint: shuffle first: order = rng.permutation(n).")
-    again = np.concatenate(t.call(50, 10, np.random.default_rng(1)))
+    again = np.concatenate(_batches(t, t.call(50, 10, np.random.default_rng(1)), 50, 10))
     if not np.array_equal(ordered, again):
         t.fail("not reproducible", "the same rng seed must give the same batches.",
                "hint: shuffle with the rng argument, not np.random.")
@@ -118,10 +131,18 @@ def _l2(t):
              what="penalty", hints=[(lam * total, "the penalty is 0.5 * lam * sum of squares."),
                                     (0.5 * lam * np.sqrt(total), "sum the SQUARES (no root).")])
     if not isinstance(grads, (list, tuple)) or len(grads) != 2:
-        t.fail("wrong grads", "expected a list with one gradient per weight matrix.")
-    for w, g in zip(weights, grads, strict=True):
-        t.expect(g, lam * w, inputs="lam=0.1", what="gradients",
+        t.fail("wrong grads (element 2 of the (penalty, grads) you returned)",
+               f"expected a list with one gradient per weight matrix (2), got {_kind(grads)}")
+    for k, (w, g) in enumerate(zip(weights, grads, strict=True)):
+        t.expect(g, lam * w, inputs="lam=0.1", what=f"gradient grads[{k}]",
                  hints=[(2 * lam * w, "d/dW of 0.5 lam W^2 is lam W (the 0.5 cancels the 2).")])
+    penalty, grads = t.unpack(t.call([w.astype(np.float32) for w in weights], lam), 2,
+                              ("penalty", "grads"))
+    if not isinstance(grads, (list, tuple)) or not all(
+            isinstance(g, np.ndarray) and g.dtype == np.float32 for g in grads):
+        t.fail("dtype changed: grads", "input: float32 weights, lam=0.1",
+               "every gradient must keep its weight's dtype (float32 in, float32 out).")
+    t.ok("float32 kept")
 
 
 @exercise("regularization.dropout_forward", chapter="08_generalization",
@@ -131,7 +152,15 @@ def _dropout_forward(t):
     for p in (0.3, 0.6):
         out, mask = t.unpack(t.call(x, p, np.random.default_rng(0)), 2, ("out", "mask"))
         if not isinstance(mask, np.ndarray) or mask.shape != x.shape:
-            t.fail("wrong mask", f"expected a mask of shape {x.shape}")
+            t.fail("wrong mask (element 2 of the (out, mask) you returned)", f"input: p={p}",
+                   f"expected a float array of shape {x.shape}, got {_kind(mask)}")
+        if mask.dtype.kind != "f":
+            t.fail("wrong mask dtype (element 2 of the (out, mask) you returned)",
+                   f"input: p={p}", f"returned a {mask.dtype} mask; the mask holds the floats "
+                   f"0 and 1/(1 - p) in x's dtype",
+                   "hint: turn the kept/dropped booleans into the scaled mask: "
+                   "(rng.random(x.shape) >= p) / (1 - p), then .astype(x.dtype)."
+                   if mask.dtype.kind == "b" else "hint: build the mask from floats.")
         values = np.unique(np.round(mask, 9))
         if not set(values.tolist()) <= {0.0, round(1 / (1 - p), 9)}:
             shown = values[:4].tolist()
@@ -160,7 +189,10 @@ def _dropout_backward(t):
     t.expect(t.call(dout, mask), dout * mask, inputs="dout (4, 5), mask in {0, 1/0.6}", hints=[
         (dout * mask * 0.6, "the mask already holds the 1/(1 - p) scale: dx = dout * mask."),
         (dout * mask / 0.6, "the mask already holds the 1/(1 - p) scale: dx = dout * mask."),
+        (dout * (mask > 0), "the mask already holds the 1/(1 - p) scale: dx = dout * mask."),
     ])
+    t.keeps_dtype((dout.astype(np.float32), mask.astype(np.float32)), ("dx",),
+                  "float32 dout, mask")
 
 
 def _early_stopping_reference(losses, patience):
@@ -186,6 +218,10 @@ def _early_stopping(t):
     for losses, patience in cases:
         got = t.unpack(t.call(list(losses), patience), 2, ("best_epoch", "stop_epoch"))
         expected = _early_stopping_reference(losses, patience)
+        for name, v in zip(("best_epoch", "stop_epoch"), got, strict=True):
+            if not isinstance(v, (int, np.integer)) or isinstance(v, (bool, np.bool_)):
+                t.fail(f"wrong type for {name}", f"input: val_losses={losses}, "
+                       f"patience={patience}", f"expected an int epoch, got {_kind(v)}")
         if tuple(int(v) for v in got) != expected:
             tie = [v for v in losses if losses.count(v) > 1]
             t.fail("wrong epochs", f"input: val_losses={losses}, patience={patience}",
