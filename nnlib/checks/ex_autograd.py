@@ -258,8 +258,14 @@ def _judge(t, graph, root, got, what):
     """Fail unless ``got`` lists every node ``root`` depends on once, inputs first."""
     inputs = f"graph = {_describe(graph)}, root = {root!r}"
     if not isinstance(got, (list, tuple)):
-        t.fail("wrong type", f"input: {inputs}", f"expected a list of node names, got "
-               f"{type(got).__name__}", "hint: collect the names in a list and return it.")
+        if got is None:
+            kind, hint = "None", "your function returned None: did you forget `return`?"
+        else:
+            describe = getattr(got, "describe", None)     # what the checker could not load
+            kind = describe() if callable(describe) else f"a {type(got).__name__}"
+            hint = "collect the names in a list and return it."
+        t.fail("wrong type", f"input: {inputs}", f"expected a list of node names, got {kind}",
+               f"hint: {hint}")
     if not all(isinstance(n, str) for n in got):
         t.fail("wrong type", f"input: {inputs}", "expected a list of node names (strings), "
                f"got items of type {sorted({type(n).__name__ for n in got})}")
