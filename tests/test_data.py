@@ -504,6 +504,6 @@ def test_chapters_fall_back_to_the_sample_and_say_so(tmp_path, monkeypatch):
     monkeypatch.setenv("NNLIB_DATA", str(tmp_path))
     (x_tr, y_tr), (x_te, y_te), source = nl.data.load_mnist_or_sample(download=False)
     assert source.startswith("offline MNIST sample (4,000 training / 1,000 test images)")
-    assert "because" in source
+    assert "because MNIST is not in the cache" in source
     assert len(x_tr) == 4000 and len(x_te) == 1000
     assert np.bincount(y_te).tolist() == [100] * 10

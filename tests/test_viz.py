@@ -103,10 +103,14 @@ def _spirals_model():
 VIEWS = {name: (lambda: {}) for name in viz.__all__
          if name.endswith(("_explorer", "_playground", "_view"))}
 VIEWS["decision_boundary_view"] = _spirals_model
+VIEWS["feature_map_explorer"] = lambda: {
+    "model": nl.Sequential(nl.Conv2D(1, 3, 3, rng=0), nl.ReLU(), nl.MaxPool2D(2)),
+    "images": np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)}
 #: for a control disabled by default, a selection under which it applies (add one here
 #: when a new view disables a control)
 ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),
-          "seed": ("kernel", "random"), "std": ("init", "normal")}
+          "seed": ("kernel", "random"), "std": ("init", "normal"),
+          "forget_bias": ("cell", "both")}
 #: for a text control, another value a learner would type
 TYPED = {"(4, 1)": "(2, 3, 1)", "(3,)": "(5, 1, 4)"}
 

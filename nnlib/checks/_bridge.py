@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 
-from . import isolation
+from .. import checks
+from . import core, isolation
 
 _STATE = {"seen": {}, "snapshot": {}, "check": None, "resolved": {}, "pids": []}
 
@@ -32,8 +33,6 @@ def _modules():
 
 
 def _snapshot():
-    from . import core
-
     snap = {}
     for name, module in _modules().items():
         for key, value in vars(module).items():
@@ -50,8 +49,6 @@ def _snapshot():
 
 
 def install():
-    import nnlib.checks as checks
-
     checks._HOOKS.append(_on_check)
     _STATE["check"] = checks.check
     _STATE["snapshot"] = _snapshot()
@@ -75,8 +72,6 @@ def _names(fn):
 
 def report(path, exercise_ids):
     """Write what the grader needs to know, as JSON, to ``path``."""
-    from . import core
-
     main = vars(sys.modules["__main__"])
     functions = {}
     for exercise_id in exercise_ids:

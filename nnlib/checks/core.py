@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .isolation import Opaque, make_runner
+from .isolation import Opaque, fork_available, make_runner
 
 __all__ = ["exercise", "EXERCISES", "Tester", "CheckResult", "ExerciseFailed", "run_check",
            "time_limit", "strict", "CheckerSettingWarning"]
@@ -73,8 +73,6 @@ def isolation():
     default on Linux) or "thread" (a worker thread, abandoned when it overruns; the
     default elsewhere). ``$NNLIB_CHECK_ISOLATION`` chooses; "process" falls back to
     threads where fork is not available."""
-    from .isolation import fork_available
-
     raw = os.environ.get("NNLIB_CHECK_ISOLATION", "").strip().lower()
     if raw not in ("", "process", "thread"):
         _warn_once(f"NNLIB_CHECK_ISOLATION={raw!r} is not 'process' or 'thread': using the "

@@ -301,6 +301,8 @@ def load_mnist_or_sample(*, download=True, test_size=1000, rng=0, images=True, t
         x, y = load_mnist_sample(images=images)
         x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, rng=rng, stratify=y)
         reason = str(e).split(". ")[0]
+        if not reason[1:2].isupper():  # "MNIST is ..." keeps its capitals
+            reason = reason[0].lower() + reason[1:]
         return (x_tr, y_tr), (x_te, y_te), (
             f"offline MNIST sample ({len(x_tr):,} training / {len(x_te):,} test images), "
-            f"because {reason[0].lower() + reason[1:]}")
+            f"because {reason}")

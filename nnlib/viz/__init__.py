@@ -28,6 +28,7 @@ from .backprop_views import (
     small_network,
     step_size_explorer,
 )
+from .cnn import feature_map_explorer, layer_outputs, plot_feature_path
 from .conv_views import (
     KERNEL_PRESETS,
     convolution_explorer,
@@ -47,6 +48,14 @@ from .curves import (
     plot_softmax,
 )
 from .dashboard import LiveDashboard, plot_history
+from .gradient_flow import (
+    depth_gradient_norms,
+    gradient_through_time_view,
+    plot_depth_gradients,
+    plot_time_gradients,
+    residual_gradient_view,
+    time_gradient_norms,
+)
 from .graph import plot_model, plot_weight_images
 from .images import (
     KERNELS,
@@ -105,6 +114,10 @@ __all__ = [
     "parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer", "plot_timings",
     "INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
     "init_grid", "plot_init_grid",
+    # chapter 10 (cnn) and chapter 11 (gradient_flow)
+    "layer_outputs", "plot_feature_path", "feature_map_explorer",
+    "depth_gradient_norms", "plot_depth_gradients", "time_gradient_norms",
+    "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
     # chapter 14 (autograd_views)
     "EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
     "autograd_explorer",

