@@ -26,7 +26,6 @@ from . import (
 )
 from ._validation import ShapeError
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ProgressBar
-from .functional import conv as convolution  # the old name, kept for notebooks
 from .gradcheck import check_layer, numerical_gradient, rel_error
 from .layers import (
     ELU,
@@ -62,7 +61,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "autograd", "data", "functional", "gradcheck", "init", "layers", "losses", "models",
-    "nodes", "optim", "utils", "convolution",
+    "nodes", "optim", "utils",
     "ShapeError", "Parameter", "Layer", "LayerGroup", "Container",
     "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Pointwise",
     "Flatten", "Reshape", "Dropout", "Residual", "Conv2D", "MaxPool2D", "AvgPool2D",

@@ -19,7 +19,8 @@ import sys
 import threading
 import time
 
-from .. import checks
+import nnlib.checks as checks
+
 from . import core, isolation
 
 _STATE = {"seen": {}, "snapshot": {}, "check": None, "resolved": {}, "pids": []}
@@ -126,5 +127,6 @@ def _serve_thread(fn, connect):  # pragma: no cover - platforms without fork
         data = isolation.recv_msg(sock)
         if data is None:
             return
-        args, kwargs = pickle.loads(data)
-        isolation.send_msg(sock, pickle.dumps(isolation.call_once(fn, args, kwargs), 4))
+        args, kwargs, options = isolation._unpack_call(pickle.loads(data))
+        isolation.send_msg(sock, pickle.dumps(isolation.call_once(fn, args, kwargs,
+                                                                  **options), 4))

@@ -68,12 +68,23 @@ def standardize(x, mean=None, std=None):
     """Columns (axis 0) to mean 0 and std 1; returns ``(x_std, mean, std)``.
 
     Pass the training set's ``mean`` and ``std`` to scale validation and test data the
-    same way. Constant columns (std 0) become 0 instead of NaN.
+    same way. A constant column (max == min) becomes 0 instead of NaN, and its ``std`` is
+    returned as exactly 0: rounding can make the std of a constant column 1e-17 rather
+    than 0 (six 0.1s), and dividing by it would turn rounding noise into +-1. Columns
+    whose given ``std`` is 0 become 0 as well. Derived in
+    chapters/01_numpy_for_neural_nets.ipynb.
+
+    >>> z, mean, std = standardize(np.array([[1.0, 0.1], [3.0, 0.1], [5.0, 0.1]]))
+    >>> z[:, 1].tolist(), float(std[1])
+    ([0.0, 0.0, 0.0], 0.0)
     """
     mean = x.mean(axis=0) if mean is None else mean
-    std = x.std(axis=0) if std is None else std
-    safe = np.where(std > 0, std, 1)
-    return ((x - mean) / safe).astype(x.dtype, copy=False), mean, std
+    if std is None:
+        std = x.std(axis=0)
+        std = np.where(x.max(axis=0) == x.min(axis=0), 0, std).astype(std.dtype, copy=False)
+    constant = np.asarray(std) == 0
+    scaled = np.where(constant, 0, (x - mean) / np.where(constant, 1, std))
+    return scaled.astype(x.dtype, copy=False), mean, std
 
 
 def normalize(x, low=None, high=None):

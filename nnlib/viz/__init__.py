@@ -84,6 +84,12 @@ from .neurons import (
     plot_layer_profile,
     plot_neuron,
 )
+from .regularization import (
+    plot_regularization,
+    regularization_data,
+    regularization_explorer,
+    train_regularized,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -118,6 +124,8 @@ __all__ = [
     "layer_outputs", "plot_feature_path", "feature_map_explorer",
     "depth_gradient_norms", "plot_depth_gradients", "time_gradient_norms",
     "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
+    # chapter 08 (regularization)
+    "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
     # chapter 14 (autograd_views)
     "EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
     "autograd_explorer",

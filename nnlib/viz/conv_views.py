@@ -219,6 +219,7 @@ def _bar_image():
 
 def sliding_window_explorer(position=0, kernel="vertical edge", image=None):
     """Walk a 3 x 3 kernel over a small picture, one output position at a time."""
+
     w = _widgets()
     image = _bar_image() if image is None else np.asarray(image, dtype=float)
     kh, kw = 3, 3
@@ -244,7 +245,6 @@ def convolution_explorer(image=None, kernel="sobel x", size=3, stride=1, padding
     applies to the 'random' kernel only."""
     w = _widgets()
     if image is None:
-
         image = load_photo(size=40)
     paddings = [("valid", "valid"), ("same", "same"), ("full", "full"), ("1", 1), ("2", 2)]
     controls = {

