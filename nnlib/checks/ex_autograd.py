@@ -156,6 +156,18 @@ def _matmul_vjp(t):
             t.expect(got[name], expected[name], inputs=inputs, what=name,
                      rtol=1e-6, atol=1e-8, hints=hints)
     t.ok("matrices, vectors, stacks, broadcast stacks")
+    a, b = (rng.standard_normal(s).astype(np.float32) for s in ((3, 4), (4, 5)))
+    dout = rng.standard_normal((3, 5)).astype(np.float32)
+    inputs = "float32 a (3, 4), b (4, 5), dout (3, 5)"
+    hint = "compute in the inputs' dtype: np.zeros(shape) and .astype(float) make float64."
+    got = t.unpack(_call(t, inputs, hint, dout, a, b), 2, ("da", "db"))
+    for name, value, operand in (("da", got[0], a), ("db", got[1], b)):
+        if isinstance(value, np.ndarray) and value.dtype != np.float32:
+            t.fail("wrong dtype", f"input: {inputs}",
+                   f"{name} is {value.dtype}, expected float32 (the inputs' dtype)",
+                   f"hint: {hint}")
+        t.expect(value, dout @ b.T if name == "da" else a.T @ dout, inputs=inputs,
+                 what=f"{name} (float32)", rtol=1e-4, atol=1e-5, dtype=np.float32)
 
 
 # ------------------------------------------------------------------------- indexing
@@ -291,7 +303,12 @@ def _judge(t, graph, root, got, what):
     for node in got:
         early = [p for p in graph[node] if position[p] > position[node]]
         if early:
-            if got[0] == root:
+            if list(got) == [n for n in graph if n in wanted]:
+                hint = ("that is the order in which the dictionary lists the nodes, and "
+                        "nothing makes a dictionary list inputs first: find the order from "
+                        "the edges, with a depth-first search from the root that appends a "
+                        "node after all of its inputs (post-order).")
+            elif got[0] == root:
                 hint = ("the root comes first: append a node AFTER all of its inputs "
                         "(post-order), or reverse your list.")
             elif list(got) == _marked_when_pushed(graph, root):
@@ -314,19 +331,20 @@ def _judge(t, graph, root, got, what):
 
 
 def _chain(n):
-    graph = {"n0": []}
-    for i in range(1, n):
-        graph[f"n{i}"] = [f"n{i - 1}"]
+    """n nodes in a row, listed root first (the dictionary's order is no answer)."""
+    graph = {f"n{i}": [f"n{i - 1}"] for i in range(n - 1, 0, -1)}
+    graph["n0"] = []
     return graph, f"n{n - 1}"
 
 
 def _ladder(n):
     """n diamonds on top of each other: 2^n paths from the top to the bottom."""
-    graph = {"d0": []}
-    for i in range(1, n + 1):
+    graph = {}
+    for i in range(n, 0, -1):                             # listed top first
+        graph[f"d{i}"] = [f"l{i}", f"r{i}"]
         graph[f"l{i}"] = [f"d{i - 1}"]
         graph[f"r{i}"] = [f"d{i - 1}"]
-        graph[f"d{i}"] = [f"l{i}", f"r{i}"]
+    graph["d0"] = []
     return graph, f"d{n}"
 
 
@@ -341,6 +359,8 @@ _SMALL_GRAPHS = [
       "loss": ["h3", "h1"], "unused": ["x"], "other": ["h2"]}, "loss",
      "fan-out, and nodes the root does not use"),
     ({"x": []}, "x", "a lone leaf"),
+    ({"h1": ["x", "w"], "loss": ["h2", "h1"], "x": [], "h2": ["h1", "w"], "w": []}, "loss",
+     "the dictionary lists h1 before its inputs x and w"),
 ]
 
 
