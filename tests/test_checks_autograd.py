@@ -56,6 +56,12 @@ def index_by_loop(dout, shape, index):
     return dx
 
 
+def zeros_like_dout(dout, shape, index):
+    dx = np.zeros_like(dout)
+    np.add.at(dx, index, dout)
+    return dx
+
+
 def topological_order(graph, root):
     order, visited, stack = [], set(), [(root, False)]
     while stack:
@@ -172,6 +178,8 @@ CASES = {
         (lambda g, s: unbroadcast(g, s).astype(np.float64), "float32"),
         (lambda g, s: g.sum(axis=tuple(range(g.ndim - len(s)))).reshape(s),
          "reshape only rearranges values"),
+        (lambda g, s: g.sum(axis=tuple(range(g.ndim - len(s))), keepdims=True),
+         "sum them away without keepdims"),
     ]),
     "autograd.matmul_vjp": (matmul_vjp, [
         (lambda d, a, b: (d @ b.T, d.T @ a), "which operand to transpose"),
@@ -190,6 +198,7 @@ CASES = {
         (lambda d, s, i: index_vjp(d, s, i, dtype=np.float64), "dtype=dout.dtype"),
         (lambda d, s, i: np.zeros(s, dtype=d.dtype), "put dout there"),
         (index_by_loop, "let NumPy interpret it"),
+        (zeros_like_dout, "not the shape of dout"),                          # raises
     ]),
     "autograd.topological_order": (topological_order, [
         (recursive_order, "recursion limit"),

@@ -44,7 +44,7 @@ def _call(t, inputs, hint, *args):
             raise
         error = [ln for ln in lines if not ln.startswith("input:")]
         if not any(ln.startswith("hint:") for ln in error):
-            error.append(f"hint: {hint}")
+            error.append(f"hint: {hint(error) if callable(hint) else hint}")
         t.fail(str(failure), f"input: {inputs}", *error)
 
 
@@ -85,6 +85,11 @@ def _unbroadcast(t):
                 axis=tuple(range(leading))).shape and got.shape != shape:
             hint = (f"the leading axes are summed; now also sum the axes where the operand "
                     f"had size 1 (shape {shape}), keeping them with keepdims=True.")
+        elif isinstance(got, np.ndarray) and got.size == expected.size and \
+                got.ndim > len(shape):
+            hint = (f"the axes broadcasting added in front ({leading} here) are not the "
+                    f"operand's: sum them away without keepdims, so that the result has the "
+                    f"operand's shape {shape}.")
         elif isinstance(got, np.ndarray) and got.size == expected.size:
             hint = ("keep the axes of size 1 (sum with keepdims=True): the result must have "
                     "exactly the operand's shape.")
@@ -161,7 +166,7 @@ def _matmul_vjp(t):
     inputs = "float32 a (3, 4), b (4, 5), dout (3, 5)"
     hint = "compute in the inputs' dtype: np.zeros(shape) and .astype(float) make float64."
     got = t.unpack(_call(t, inputs, hint, dout, a, b), 2, ("da", "db"))
-    for name, value, operand in (("da", got[0], a), ("db", got[1], b)):
+    for name, value in (("da", got[0]), ("db", got[1])):
         if isinstance(value, np.ndarray) and value.dtype != np.float32:
             t.fail("wrong dtype", f"input: {inputs}",
                    f"{name} is {value.dtype}, expected float32 (the inputs' dtype)",
@@ -198,9 +203,17 @@ def _index_vjp(t):
         dout = rng.standard_normal(np.zeros(shape)[index].shape)
         expected = _vjp(lambda v, index=index: v[index], np.zeros(shape), dout)
         inputs = f"y = {written} with x of shape {shape} ({what}), dout {dout.shape}"
-        got = _call(t, inputs, "index can be a tuple of arrays or hold slices: let NumPy "
-                    "interpret it (dx[index] selects exactly what x[index] picked) instead of "
-                    "taking it apart yourself.", dout, shape, index)
+        def hint(error, shape=shape, dout=dout):
+            apart = ("index can be a tuple of arrays or hold slices: let NumPy interpret it "
+                     "(dx[index] selects exactly what x[index] picked) instead of taking it "
+                     "apart yourself.")
+            if any("out of bounds" in line for line in error):   # two mistakes end here
+                return (f"two things to check. dx has the shape of x, {shape}, not the "
+                        f"shape of dout, {dout.shape}: start from zeros of the given shape. "
+                        f"And {apart}")
+            return apart
+
+        got = _call(t, inputs, hint, dout, shape, index)
         t.expect(got, expected, inputs=inputs, rtol=1e-6, atol=1e-8, what="dx", hints=[
                      (_assigned(shape, index, dout),
                       "an element that x[index] picks k times gets k gradients, and they "
