@@ -155,6 +155,7 @@ bench: $(COURSE_STAMP)
 		$(BIN)/python benchmarks/bench_conv.py --threads $$threads || exit 1; \
 	done
 	$(BIN)/python benchmarks/bench_dashboard.py
+	$(BIN)/python benchmarks/bench_autograd.py --threads 1
 
 clean:
 	rm -rf $(VENV) .venvs .pytest_cache

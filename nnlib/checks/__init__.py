@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 
-from . import ex_basics, ex_conv, ex_losses, ex_training  # noqa: F401  (register oracles)
+from . import ex_autograd, ex_basics, ex_conv, ex_losses, ex_training  # noqa: F401  (register oracles)
 from .core import (
     EXERCISES,
     CheckerSettingWarning,
