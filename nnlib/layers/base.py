@@ -5,7 +5,8 @@ The protocol is deliberately small (after micrograd): a layer has ``forward(x) -
 *accumulates* into ``Parameter.grad``; ``zero_grad()`` resets it. State that is not
 trained (running statistics) lives in ``buffers()``. Each layer rebuilds itself from
 ``get_config()`` with ``from_config``, which is all that saving and loading need.
-Defined in chapters/06_backpropagation.ipynb; nnlib/README.md says how to add a layer.
+Derived in chapters/06_backpropagation.ipynb, "From numbers to arrays: vector–Jacobian
+products"; nnlib/README.md says how to add a layer.
 """
 
 from __future__ import annotations

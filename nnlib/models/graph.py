@@ -10,7 +10,8 @@ Forward visits the nodes in topological order; backward visits them in reverse a
 *adds up* the gradients arriving at a node from every consumer -- the chain rule where a
 value fans out. A layer used at two nodes shares its weights: each call keeps its own
 forward cache, and both backward passes accumulate into the same ``.grad``. Derived in
-chapters/11_residual_recurrent.ipynb.
+chapters/06_backpropagation.ipynb, "The chain rule on a computational graph" (fan-out);
+examples/block_letter_ocr.ipynb builds a graph model.
 """
 
 from __future__ import annotations
