@@ -35,6 +35,14 @@ PARALLEL = {"12_capstone", "13_attention_transformers", "14_autograd"}
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
+def _minutes(time):
+    """Minutes in "**Time:** about 90 minutes ..." or "about 2 hours" / "1.5 hours"."""
+    m = re.match(r"\*\*Time:\*\* about (\d+(?:\.\d+)?) (minutes|hours?)\b", time)
+    if not m:
+        return None
+    return round(float(m.group(1)) * (1 if m.group(2) == "minutes" else 60))
+
+
 def link(stem):
     return f"[{TITLES[stem]}]({stem}.ipynb)"
 
@@ -77,7 +85,7 @@ def test_chapter_opens_with_what_it_builds_what_it_needs_its_exercises_and_time(
     else:
         assert "none" in exercises.lower(), f"{path.name}: say there are no exercises"
     time = " ".join(next(p for p in paragraphs if p.startswith("**Time:**")).split())
-    assert re.match(r"\*\*Time:\*\* about \d+ minutes", time), time
+    assert _minutes(time), f"{path.name}: say the time as 'about N minutes' (or hours): {time}"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
@@ -143,8 +151,8 @@ def _chapter_times():
     """{stem: minutes} from each written chapter's **Time:** line."""
     times = {}
     for path in CHAPTERS:
-        first = nbformat.read(path, as_version=4).cells[0].source
-        times[path.stem] = int(re.search(r"\*\*Time:\*\* about (\d+) minutes", first).group(1))
+        first = " ".join(nbformat.read(path, as_version=4).cells[0].source.split())
+        times[path.stem] = _minutes(first[first.find("**Time:**"):])
     return times
 
 
@@ -193,3 +201,19 @@ def test_every_pointer_from_nnlib_names_a_real_chapter_section(module, stem, sec
                       f'chapters/{stem}.ipynb, "Heading"')
     missing = set(sections) - headings(path)
     assert not missing, f"{module}: chapters/{stem}.ipynb has no heading {sorted(missing)}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_later_chapters_are_named_by_number_and_title_and_linked(path):
+    number = int(path.stem[:2])
+    nb = nbformat.read(path, as_version=4)
+    unlinked = []
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        for m in re.finditer(r"\b[Cc]hapters? (\d\d?)\b", cell.source):
+            later = int(m.group(1))
+            stem = next((s for s in STEMS if int(s[:2]) == later), None)
+            if later > number and f"]({stem}.ipynb)" not in cell.source:
+                unlinked.append(f"cell {i}: {m.group(0)!r}")
+    assert not unlinked, f"{path.name}: link later chapters by number and title: {unlinked}"
