@@ -1,7 +1,9 @@
 """Losses: ``loss = L.forward(pred, target)`` returns a float, ``L.backward()`` returns
 dloss/dpred. ``MSELoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` average over all elements
 (as PyTorch); ``CrossEntropyLoss`` averages over the batch. Derived in
-chapters/04_losses.ipynb and chapters/05_softmax_cross_entropy.ipynb.
+chapters/04_losses.ipynb, "MSE from a Gaussian likelihood", "BCE from a Bernoulli likelihood"
+and "BCE through a sigmoid: the gradient collapses to $p - y$", and in
+chapters/05_softmax_cross_entropy.ipynb, "The gradient through both: $p - y$".
 
 Shapes are never broadcast: a (N, 1) prediction against a (N,) target is the classic
 silent bug (it compares every pair and averages N^2 numbers), so it raises instead.
@@ -193,8 +195,8 @@ class CrossEntropyLoss(Loss):
 
     Targets are integer class labels ``(N,)`` in [0, C) or probability rows ``(N, C)``
     (one-hot or soft) that each sum to 1. The softmax is fused in, so dlogits =
-    (p - y) / N, derived in chapters/05_softmax_cross_entropy.ipynb. Do not put a
-    Softmax layer before it.
+    (p - y) / N, derived in chapters/05_softmax_cross_entropy.ipynb, "The gradient through
+    both: $p - y$". Do not put a Softmax layer before it.
     Accuracy: the arg-max of the logits against the label (or the target's arg-max).
     """
 

@@ -1,6 +1,8 @@
 """Optimizers: ``opt = SGD(model.parameters(), lr=0.1)``, then ``opt.step()`` after each
 backward and ``opt.zero_grad()`` before the next. Update rules follow PyTorch, derived in
-chapters/07_training.ipynb:
+chapters/07_training.ipynb, "3 · Momentum", "4 · RMSProp: a learning rate per weight" and
+"5 · Adam and its bias correction" (weight decay: chapters/08_generalization.ipynb,
+"3 · L2 regularisation and weight decay"):
 
 - weight decay is added to the gradient first: g = grad + weight_decay * w;
 - SGD momentum: v = momentum * v + g, w -= lr * v (Nesterov: w -= lr * (g + momentum * v));
@@ -29,7 +31,8 @@ def clip_grad_norm(parameters, max_norm):
     """Rescale all gradients together so their global L2 norm is at most ``max_norm``.
 
     The direction of the update is kept; only its length is capped. The standard cure
-    for exploding gradients in recurrent networks (chapters/11_residual_recurrent.ipynb).
+    for exploding gradients in recurrent networks (chapters/11_residual_recurrent.ipynb,
+    "Clipping the explosion").
 
     Parameters
     ----------

@@ -1,7 +1,8 @@
 """The training loop shared by ``Sequential`` and graph ``Model``s: ``fit``, ``evaluate``
 and ``predict`` over lists of inputs and outputs. A model plugs in by providing
 ``_forward_many(xs) -> list``, ``_backward_many(douts)``, ``parameters()``, ``train()``,
-``eval()``, ``dtype`` and ``n_inputs`` / ``n_outputs``. Built in chapters/07_training.ipynb.
+``eval()``, ``dtype`` and ``n_inputs`` / ``n_outputs``. The loop is built in
+chapters/07_training.ipynb, "2 · Stochastic gradient descent and mini-batches".
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ trained (running statistics) lives in ``buffers()``. Each layer rebuilds itself 
 records the shape of what ``forward`` returns, and ``backward`` refuses a ``dout`` of
 any other shape before the subclass's code runs (so no ``.grad`` changes), and refuses
 to run before any forward.
-Defined in chapters/06_backpropagation.ipynb; nnlib/README.md says how to add a layer.
+Derived in chapters/06_backpropagation.ipynb, "From numbers to arrays: vector–Jacobian
+products"; nnlib/README.md says how to add a layer.
 """
 
 from __future__ import annotations

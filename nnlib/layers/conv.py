@@ -1,5 +1,6 @@
-"""``Conv2D``, the convolution layer for images ``(N, C, H, W)``, built in
-chapters/09_convolution.ipynb. It runs :mod:`nnlib.functional.conv_fast`, which tests
+"""``Conv2D``, the convolution layer for images ``(N, C, H, W)``, derived in
+chapters/09_convolution.ipynb, "Channels and batches" and "The backward pass is a
+convolution too". It runs :mod:`nnlib.functional.conv_fast`, which tests
 compare with the readable kernels of :mod:`nnlib.functional.conv`."""
 
 from __future__ import annotations

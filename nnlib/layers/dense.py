@@ -1,6 +1,7 @@
 """``Dense``: the fully connected layer ``y = x @ W + b``. Defined in
-chapters/02_neurons_dense_layers.ipynb; its backward is derived in
-chapters/06_backpropagation.ipynb."""
+chapters/02_neurons_dense_layers.ipynb, "2 · A layer: many neurons, many samples, one
+matrix product"; its backward is derived in chapters/06_backpropagation.ipynb, "Backprop
+through a dense layer"."""
 
 from __future__ import annotations
 

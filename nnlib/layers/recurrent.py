@@ -1,5 +1,6 @@
 """Recurrent layers for sequences ``(N, T, D)``: ``RNN``, ``LSTM`` and ``LastTimeStep``.
-Backpropagation through time is derived in chapters/11_residual_recurrent.ipynb.
+Derived in chapters/11_residual_recurrent.ipynb, "The recurrent network, unrolled",
+"Backpropagation through time" and "The LSTM: a memory that adds".
 
 Both layers return every hidden state, ``(N, T, H)``. The input projection of all time
 steps is one GEMM before the time loop, and the weight gradients are one GEMM each after

@@ -1,6 +1,7 @@
 """Layers made of layers: ``LayerGroup`` (the shared base), ``Container`` (an ordered
 chain) and ``Residual`` (``x + f(x)``). ``Sequential`` and the graph ``Model`` build on
-these. Residual connections are motivated in chapters/11_residual_recurrent.ipynb.
+these. Residual connections are derived in chapters/11_residual_recurrent.ipynb, "The
+residual block: $y = x + f(x)$".
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ forward cache, and both backward passes accumulate into the same ``.grad``. The 
 holds for a container (a ``Sequential`` block) used at two nodes, and for a layer used
 both at a node and inside a container: every call that runs a layer another call also
 runs saves its cache, children's caches included (``calls_sharing_layers``). Derived in
-chapters/11_residual_recurrent.ipynb.
+chapters/06_backpropagation.ipynb, "The chain rule on a computational graph" (fan-out);
+examples/block_letter_ocr.ipynb builds a graph model.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """``Sequential``: layers applied in order, with ``fit``, ``evaluate`` and ``predict``
-(from :mod:`nnlib.training`), ``summary`` and ``save``/``load``. Built in
-chapters/07_training.ipynb.
+(from :mod:`nnlib.training`), ``summary`` and ``save``/``load``. First trained in
+chapters/07_training.ipynb, "7 · An MLP on real digits, with a live dashboard".
 """
 
 from __future__ import annotations
