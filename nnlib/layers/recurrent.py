@@ -13,7 +13,7 @@ import numpy as np
 from scipy import special
 
 from .. import init as initializers
-from .._validation import ShapeError, check_int, reject_unknown_kwargs, shape_str
+from .._validation import ShapeError, check_int, check_size, reject_unknown_kwargs, shape_str
 from ..utils import as_rng
 from .base import Layer, Parameter
 
@@ -34,6 +34,11 @@ class _Recurrent(Layer):
         self._set_dtype(dtype)
         rng = as_rng(rng)
         d, h, g = self.input_size, self.hidden_size, self.gates
+        fix = ("input_size is the number of features per time step and hidden_size the "
+               "size of the state; neither is the number of samples or time steps.")
+        for what, shape in (("an input weight matrix Wx", (d, g * h)),
+                            ("a recurrent weight matrix Wh", (h, g * h))):
+            check_size(f"{name}({d}, {h})", what, shape, self.dtype, fix=fix)
         self.Wx = Parameter(initializers.glorot_uniform((d, g * h), rng, self.dtype))
         self.Wh = Parameter(np.concatenate([initializers.orthogonal((h, h), rng, self.dtype)
                                             for _ in range(g)], axis=1))
