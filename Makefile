@@ -117,11 +117,14 @@ endif
 	else $(MAKE) --no-print-directory book && \
 	echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
 
-# Playwright in Debian's Chromium: JupyterLab on 127.0.0.1 running the notebooks, and the
-# static site that `make book` builds (so make test fails on a broken page); screenshots
-# land in test-artifacts/.
+# Playwright in Debian's Chromium: one JupyterLab on 127.0.0.1 runs every notebook of
+# chapters/ and examples/ (two kernels at a time, NNLIB_UI_PARALLEL) and moves every widget
+# control found on the page; then the static site that `make book` builds (so make test
+# fails on a broken page). Screenshots and ui_controls.md (what each move changed) land in
+# test-artifacts/; --durations shows where the time went.
 ui-test: $(TEST_STAMP) $(NBGRADER_OFF) book
-	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval \
+		--durations=20 -m ui tests/ui
 
 # The course as a static website in book/ (git-ignored): the README as landing page, the
 # chapters with their committed outputs, the examples and the exercise notebooks, math by
