@@ -117,11 +117,14 @@ endif
 	else $(MAKE) --no-print-directory book && \
 	echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
 
-# Playwright in Debian's Chromium: JupyterLab on 127.0.0.1 running the notebooks, and the
-# static site that `make book` builds (so make test fails on a broken page); screenshots
-# land in test-artifacts/.
+# Playwright in Debian's Chromium: one JupyterLab on 127.0.0.1 runs every notebook of
+# chapters/ and examples/ (two kernels at a time, NNLIB_UI_PARALLEL) and moves every widget
+# control found on the page; then the static site that `make book` builds (so make test
+# fails on a broken page). Screenshots and ui_controls.md (what each move changed) land in
+# test-artifacts/; --durations shows where the time went.
 ui-test: $(TEST_STAMP) $(NBGRADER_OFF) book
-	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval \
+		--durations=20 -m ui tests/ui
 
 # The course as a static website in book/ (git-ignored): the README as landing page, the
 # chapters with their committed outputs, the examples and the exercise notebooks, math by
@@ -135,9 +138,14 @@ unit: $(TEST_STAMP)
 # The unit tests under every supported Python (the 3.X classifiers of pyproject.toml) found
 # as python3.X on PATH or in pyenv/uv/asdf (or listed in PYTHONS="..."), each in its own
 # .venvs/3.X, reinstalled only when pyproject.toml changed. See tools/test_versions.py.
-# The end-to-end training tests (marked slow: three quarters of the unit-test time, the
-# same library code) run in make test only; VERSIONS_MARK="not ui" adds them here.
-VERSIONS_MARK ?= not ui and not slow
+# What runs there, decided by measurement (Python 3.10, 2 cores shared with other jobs):
+# the tests marked slow (end-to-end training) and views (every control of every view
+# redrawn under Agg) took about half of the worker time of the other tests alone, and they
+# exercise the same library code and matplotlib calls that the other tests and make test
+# (unit tests, nbval, the browser test) already cover, so they run in make test only.
+# What is left per Python: the library, checker, tools and plotting tests (~1000 of them),
+# a few minutes with its venv. VERSIONS_MARK="not ui" runs everything.
+VERSIONS_MARK ?= not ui and not slow and not views
 test-versions:
 	$(PYTHON) tools/test_versions.py $(TEST_VERSIONS_FLAGS) -- \
 		$(PYTEST_ARGS) -p no:nbval -m "$(VERSIONS_MARK)" tests
@@ -156,6 +164,7 @@ bench: $(COURSE_STAMP)
 		$(BIN)/python benchmarks/bench_transformer.py --threads $$threads || exit 1; \
 	done
 	$(BIN)/python benchmarks/bench_dashboard.py
+	$(BIN)/python benchmarks/bench_autograd.py --threads 1
 
 clean:
 	rm -rf $(VENV) .venvs .pytest_cache

@@ -11,7 +11,19 @@ nnlib/README.md is the map of the package: which module holds what, and what eac
 import.
 """
 
-from . import data, functional, gradcheck, init, layers, losses, models, nodes, optim, utils
+from . import (
+    autograd,
+    data,
+    functional,
+    gradcheck,
+    init,
+    layers,
+    losses,
+    models,
+    nodes,
+    optim,
+    utils,
+)
 from ._validation import ShapeError
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ProgressBar
 from .gradcheck import check_layer, numerical_gradient, rel_error
@@ -56,8 +68,8 @@ from .optim import SGD, Adam, Optimizer, RMSProp, clip_grad_norm
 __version__ = "0.1.0"
 
 __all__ = [
-    "data", "functional", "gradcheck", "init", "layers", "losses", "models", "nodes", "optim",
-    "utils",
+    "autograd", "data", "functional", "gradcheck", "init", "layers", "losses", "models",
+    "nodes", "optim", "utils",
     "ShapeError", "Parameter", "Layer", "LayerGroup", "Container",
     "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Pointwise",
     "Flatten", "Reshape", "Dropout", "Residual", "Conv2D", "MaxPool2D", "AvgPool2D",

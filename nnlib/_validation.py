@@ -6,9 +6,12 @@ object, what was expected, what came, and the fix. Real exceptions, never assert
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
 import functools
 import inspect
+import math
 import numbers
 
 import numpy as np
@@ -21,6 +24,9 @@ __all__ = [
     "check_array",
     "check_finite",
     "check_dtype",
+    "check_size",
+    "allocation_budget",
+    "MAX_ARRAY_BYTES",
     "float_dtype",
     "reject_unknown_kwargs",
     "shape_str",
@@ -121,12 +127,76 @@ def check_array(owner, x, *, name="input", expected=None, ndim=None):
             f"{owner} expected its {name} to be a NumPy array, got {type(x).__name__}. "
             f"Convert it first: np.asarray(x, dtype=np.float32)."
         )
+    if np.iscomplexobj(x):
+        raise TypeError(
+            f"{owner} expected real numbers in its {name}, got complex values ({x.dtype}). "
+            f"nnlib works with real arrays: pass x.real, np.abs(x) or both parts as "
+            f"separate features, whichever your problem means."
+        )
     if ndim is not None and x.ndim != ndim:
         raise ShapeError(
             f"{owner} expected {name} {expected or f'with {ndim} dimensions'}, "
             f"got {shape_str(x.shape)}."
         )
     return x
+
+
+#: The largest array (parameter or workspace) a layer may ask for, in bytes: 4 GiB.
+#: Larger requests are almost always a slip (the number of samples passed as a
+#: feature count, padding=10**4) and would otherwise make NumPy try to allocate TiBs.
+MAX_ARRAY_BYTES = 4 * 1024**3
+
+# While a model file is being loaded, how many bytes its layers may still allocate (the
+# stored arrays' size); None otherwise. See allocation_budget.
+_BUDGET = contextvars.ContextVar("nnlib_allocation_budget", default=None)
+
+
+def _human_bytes(n) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} PiB"  # pragma: no cover
+
+
+def check_size(owner, what, shape, dtype, *, fix="Check the sizes you passed.", budgeted=True):
+    """Refuse an array of ``shape`` and ``dtype`` before it is allocated when it would
+    exceed :data:`MAX_ARRAY_BYTES` (or, while a model file loads, what the file holds).
+
+    Layers call this in ``__init__`` for every parameter and in ``forward`` for large
+    workspaces (``budgeted=False``: they are not part of a saved model); ``what`` names
+    the array ("weight matrix W"), ``fix`` says what to do. The sizes are Python ints, so
+    a product of huge dimensions cannot overflow.
+    """
+    count = math.prod(int(s) for s in shape)
+    nbytes = count * np.dtype(dtype).itemsize
+    if nbytes > MAX_ARRAY_BYTES:
+        raise ValueError(
+            f"{owner} would need {what} of shape {shape_str(tuple(shape))}: {count:,} values, "
+            f"{_human_bytes(nbytes)} as {np.dtype(dtype).name}, more than nnlib's bound of "
+            f"{_human_bytes(MAX_ARRAY_BYTES)} per array. {fix}"
+        )
+    budget = _BUDGET.get() if budgeted else None
+    if budget is not None:
+        if nbytes > budget[0]:
+            raise ValueError(
+                f"{owner} would need {what} of shape {shape_str(tuple(shape))} "
+                f"({_human_bytes(nbytes)}), more than the {_human_bytes(budget[1])} of arrays "
+                f"{budget[2]} holds: its architecture description does not match its arrays."
+            )
+        budget[0] -= nbytes
+
+
+@contextlib.contextmanager
+def allocation_budget(nbytes, stored, source):
+    """Within this block, layers built may allocate at most ``nbytes`` in total through
+    :func:`check_size`: a model file cannot make ``load`` allocate much more than the
+    ``stored`` bytes of arrays it holds. ``source`` names the file in the message."""
+    token = _BUDGET.set([int(nbytes), int(stored), str(source)])
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 
 def check_dtype(owner, x, dtype, *, name="input"):

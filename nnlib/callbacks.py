@@ -1,6 +1,7 @@
 """Callbacks hook into ``fit``: ``History`` records metrics, ``EarlyStopping`` stops when
 a monitored metric stops improving, ``ProgressBar`` shows progress in a terminal or a
-notebook. Early stopping is motivated in chapters/08_generalization.ipynb.
+notebook. Early stopping is derived in chapters/08_generalization.ipynb, "5 · Early
+stopping".
 
 Protocol (every method optional; ``self.model`` is set before training starts):
 ``on_train_begin(logs)`` with ``logs["metrics"]`` the keys each epoch will report,

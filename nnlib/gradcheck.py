@@ -3,8 +3,8 @@
 The central difference (f(x + h) - f(x - h)) / 2h has error O(h^2); with h = 1e-6 in
 float64 a correct gradient agrees to about 1e-8 relative error, a wrong one rarely
 better than 1e-2. In float32 the rounding error of f swamps the difference: always check
-in float64. Pitfalls (kinks such as ReLU at 0) are discussed in
-chapters/06_backpropagation.ipynb.
+in float64. Derived, with its pitfalls (kinks such as ReLU at 0), in
+chapters/06_backpropagation.ipynb, "Gradient checking done right".
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Weight initialisers, named after the papers that derived them.
 
 Each keeps the variance of activations (forward) or gradients (backward) roughly
-constant from layer to layer -- derived in chapters/02_neurons_dense_layers.ipynb.
+constant from layer to layer -- derived in chapters/02_neurons_dense_layers.ipynb,
+"4 · How large? Variance through a layer" and "LeCun, Glorot, He".
 
 ========================  =====================  =================================
 name                      distribution           scale
@@ -105,7 +106,8 @@ def orthogonal(shape, rng=None, dtype=np.float32):
     """A random (semi-)orthogonal matrix of a 2-D ``shape`` (Saxe et al., 2014): its
     singular values are all 1, so ``h @ W`` keeps the norm of h. Recurrent layers start
     their ``Wh`` this way, so that gradients neither explode nor vanish over time at the
-    start of training (chapters/11_residual_recurrent.ipynb)."""
+    start of training (chapters/11_residual_recurrent.ipynb, "Exploding and vanishing through
+    time")."""
     if len(shape) != 2:
         raise ValueError(f"orthogonal needs a 2-D shape, got {tuple(shape)}.")
     a = as_rng(rng).standard_normal((max(shape), min(shape)))

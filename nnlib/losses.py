@@ -1,7 +1,9 @@
 """Losses: ``loss = L.forward(pred, target)`` returns a float, ``L.backward()`` returns
 dloss/dpred. ``MSELoss``, ``BCELoss`` and ``BCEWithLogitsLoss`` average over all elements
 (as PyTorch); ``CrossEntropyLoss`` averages over the batch. Derived in
-chapters/04_losses.ipynb and chapters/05_softmax_cross_entropy.ipynb.
+chapters/04_losses.ipynb, "MSE from a Gaussian likelihood", "BCE from a Bernoulli likelihood"
+and "BCE through a sigmoid: the gradient collapses to $p - y$", and in
+chapters/05_softmax_cross_entropy.ipynb, "The gradient through both: $p - y$".
 
 Shapes are never broadcast: a (N, 1) prediction against a (N,) target is the classic
 silent bug (it compares every pair and averages N^2 numbers), so it raises instead.
@@ -51,6 +53,11 @@ class Loss:
         if not np.issubdtype(pred.dtype, np.floating):
             raise TypeError(f"{name} expected float predictions, got {pred.dtype}. The model "
                             f"output should be float; convert with pred.astype(np.float32).")
+        if pred.size == 0:
+            raise ValueError(f"{name} got an empty batch: predictions {shape_str(pred.shape)}, "
+                             f"targets {shape_str(target.shape)}. A mean over no samples is "
+                             f"undefined; pass at least one sample (check the slicing that "
+                             f"made the batch).")
         self._check_target(pred, target)
         loss, dpred = self._compute(pred, target)
         if not np.isfinite(loss):
@@ -169,12 +176,27 @@ class BCEWithLogitsLoss(Loss):
         return F.binary_cross_entropy_with_logits(pred, target)
 
 
+def _check_rows_sum_to_one(owner, target):
+    """Probability targets (N, C): every row must sum to 1, within the rounding of its
+    dtype. A row of zeros (a missing label) or of two ones would train silently wrong."""
+    sums = target.sum(axis=1, dtype=np.float64)
+    tol = max(1e-6, 10 * target.shape[1] * np.finfo(target.dtype).eps)
+    bad = np.flatnonzero(np.abs(sums - 1) > tol)
+    if bad.size:
+        i = int(bad[0])
+        raise ValueError(f"{owner} takes one-hot or probability rows that sum to 1, but "
+                         f"{bad.size} of {len(sums)} rows do not: row {i} sums to "
+                         f"{sums[i]:.6g}. Use integer labels (N,), or normalise the rows: "
+                         f"y / y.sum(axis=1, keepdims=True).")
+
+
 class CrossEntropyLoss(Loss):
     """Softmax cross-entropy on logits ``(N, C)``; mean over the batch.
 
     Targets are integer class labels ``(N,)`` in [0, C) or probability rows ``(N, C)``
-    (one-hot or soft). The softmax is fused in, so dlogits = (p - y) / N, derived in
-    chapters/05_softmax_cross_entropy.ipynb. Do not put a Softmax layer before it.
+    (one-hot or soft) that each sum to 1. The softmax is fused in, so dlogits =
+    (p - y) / N, derived in chapters/05_softmax_cross_entropy.ipynb, "The gradient through
+    both: $p - y$". Do not put a Softmax layer before it.
     Accuracy: the arg-max of the logits against the label (or the target's arg-max).
 
     Sequences: logits ``(N, T, C)`` with labels ``(N, T)`` (or probabilities ``(N, T,
@@ -203,6 +225,7 @@ class CrossEntropyLoss(Loss):
                 target = target.astype(pred.dtype)
             _check_unit_interval(name, target, "one-hot/probability targets",
                                  "Rows must be probability vectors.")
+            _check_rows_sum_to_one(name, target)
             return
         if target.shape != lead:
             raise ShapeError(f"{name} expected integer labels of shape {shape_str(lead)} or "

@@ -11,6 +11,8 @@ the layer protocol (``output_shape``, ``multi_input``), never on a layer class.
 
 from __future__ import annotations
 
+import numbers
+
 from ._validation import ShapeError, shape_str
 
 __all__ = ["Node", "Input", "is_node", "connect"]
@@ -36,12 +38,31 @@ class Node:
 
 
 class Input(Node):
-    """A graph's entry point; ``shape`` is per sample (no batch axis): ``Input((784,))``."""
+    """A graph's entry point; ``shape`` is per sample (no batch axis): ``Input((784,))``,
+    ``Input((1, 28, 28))``; an int ``n`` means ``(n,)``. Every size must be an int >= 1:
+    ``predict`` and ``fit`` check the data against it."""
 
     def __init__(self, shape):
-        if isinstance(shape, int):
-            shape = (shape,)
-        super().__init__(None, [], shape)
+        super().__init__(None, [], _per_sample_shape(shape))
+
+
+def _is_size(s):
+    return isinstance(s, numbers.Integral) and not isinstance(s, bool)
+
+
+def _per_sample_shape(shape):
+    """``shape`` as a tuple of ints >= 1, or a ValueError/TypeError in the house style."""
+    if _is_size(shape):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(_is_size(s) for s in shape):
+        raise TypeError(f"Input expects the per-sample shape as a tuple of ints (no batch "
+                        f"axis), got {shape!r}. Try nl.Input((784,)) for vectors or "
+                        f"nl.Input((1, 28, 28)) for images.")
+    if not all(s >= 1 for s in shape):
+        raise ValueError(f"Input expects every size of the per-sample shape to be >= 1, got "
+                         f"{shape_str(tuple(shape))}. Leave out the batch axis (no -1 or None): "
+                         f"for 784 features per sample write nl.Input((784,)).")
+    return tuple(int(s) for s in shape)
 
 
 def is_node(x):

@@ -1,6 +1,8 @@
 """Optimizers: ``opt = SGD(model.parameters(), lr=0.1)``, then ``opt.step()`` after each
 backward and ``opt.zero_grad()`` before the next. Update rules follow PyTorch, derived in
-chapters/07_training.ipynb:
+chapters/07_training.ipynb, "3 · Momentum", "4 · RMSProp: a learning rate per weight" and
+"5 · Adam and its bias correction" (weight decay: chapters/08_generalization.ipynb,
+"3 · L2 regularisation and weight decay"):
 
 - weight decay is added to the gradient first: g = grad + weight_decay * w;
 - SGD momentum: v = momentum * v + g, w -= lr * v (Nesterov: w -= lr * (g + momentum * v));
@@ -29,7 +31,8 @@ def clip_grad_norm(parameters, max_norm):
     """Rescale all gradients together so their global L2 norm is at most ``max_norm``.
 
     The direction of the update is kept; only its length is capped. The standard cure
-    for exploding gradients in recurrent networks (chapters/11_residual_recurrent.ipynb).
+    for exploding gradients in recurrent networks (chapters/11_residual_recurrent.ipynb,
+    "Clipping the explosion").
 
     Parameters
     ----------
@@ -77,14 +80,30 @@ class Optimizer:
         for p in self.params.values():
             p.zero_grad()
 
+    def state(self) -> dict[str, dict[str, np.ndarray]]:
+        """The per-parameter arrays this optimizer keeps, by name (``{"m": {...},
+        "v": {...}}`` for Adam); each follows its parameter's dtype."""
+        return {}
+
     def step(self):
         """Apply one update to every parameter from its current ``.grad``."""
         self.t += 1
         for key, p in self.params.items():
+            if self._scratch[key].dtype != p.data.dtype:  # model.astype(...) since the last step
+                self._follow_dtype(key, p.data.dtype)
             g = p.grad
             if self.weight_decay:
                 g = np.add(g, self.weight_decay * p.data, out=self._scratch[key])
             self._update(key, p, g)
+
+    def _follow_dtype(self, key, dtype):
+        """Cast the state of one parameter to its new dtype, values kept: after
+        ``model.astype(np.float64)`` the moments are float64 too, not float32 arrays that
+        NumPy would silently round every update into."""
+        self._scratch[key] = np.empty_like(self._scratch[key], dtype=dtype)
+        for arrays in self.state().values():
+            if key in arrays:
+                arrays[key] = arrays[key].astype(dtype)
 
     def _update(self, key, p, g):
         raise NotImplementedError
@@ -115,6 +134,9 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
         self.velocity = {k: np.zeros_like(p.data) for k, p in params.items()} \
             if self.momentum else {}
+
+    def state(self):
+        return {"velocity": self.velocity}
 
     def _update(self, key, p, g):
         if not self.momentum:
@@ -153,6 +175,9 @@ class RMSProp(Optimizer):
         self.eps = check_float("RMSProp", "eps", eps, low=0, low_open=True)
         self.square_avg = {k: np.zeros_like(p.data) for k, p in params.items()}
 
+    def state(self):
+        return {"square_avg": self.square_avg}
+
     def _update(self, key, p, g):
         s = self.square_avg[key]
         s *= self.rho
@@ -182,6 +207,9 @@ class Adam(Optimizer):
         self.eps = check_float("Adam", "eps", eps, low=0, low_open=True)
         self.m = {k: np.zeros_like(p.data) for k, p in params.items()}
         self.v = {k: np.zeros_like(p.data) for k, p in params.items()}
+
+    def state(self):
+        return {"m": self.m, "v": self.v}
 
     def _update(self, key, p, g):
         m, v = self.m[key], self.v[key]

@@ -1,7 +1,8 @@
 """The training loop shared by ``Sequential`` and graph ``Model``s: ``fit``, ``evaluate``
 and ``predict`` over lists of inputs and outputs. A model plugs in by providing
 ``_forward_many(xs) -> list``, ``_backward_many(douts)``, ``parameters()``, ``train()``,
-``eval()``, ``dtype`` and ``n_inputs`` / ``n_outputs``. Built in chapters/07_training.ipynb.
+``eval()``, ``dtype`` and ``n_inputs`` / ``n_outputs``. The loop is built in
+chapters/07_training.ipynb, "2 · Stochastic gradient descent and mini-batches".
 """
 
 from __future__ import annotations
@@ -12,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import losses as losses_mod
-from ._validation import ShapeError, check_finite, check_float, check_int, reject_unknown_kwargs
+from ._validation import (
+    ShapeError,
+    check_finite,
+    check_float,
+    check_int,
+    reject_unknown_kwargs,
+    shape_str,
+)
 from .callbacks import Callback, History, ProgressBar
 from .optim import Optimizer
 
@@ -49,6 +57,22 @@ class TrainingRun:
         return -(-self.num_samples // self.batch_size)
 
 
+def _describe(value):
+    if isinstance(value, (tuple, list)):
+        return f"a {type(value).__name__} of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
+def _seeded_rng(seed):
+    """The shuffling generator of ``fit``: ``seed`` is None, an int >= 0 or a Generator."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return np.random.default_rng(int(seed))
+    raise TypeError(f"The 'seed' parameter of fit must be None, an int >= 0 or a "
+                    f"numpy.random.Generator. Got {seed!r} instead. Try seed=0.")
+
+
 class Trainable:
     """Mixin: mini-batch training, evaluation and prediction for any model."""
 
@@ -59,11 +83,28 @@ class Trainable:
 
     # --- data in ---------------------------------------------------------------------------
     def _as_data(self, a, what, *, labels=False):
-        """Arrays in, converted once: numbers to the model's dtype (integer labels stay)."""
+        """Arrays in, converted once: numbers to the model's dtype (integer labels stay).
+        Ragged nested lists, complex numbers and non-numeric data are refused here."""
         name = type(self).__name__
-        a = np.asarray(a)
+        try:
+            a = np.asarray(a)
+        except ValueError:
+            if not isinstance(a, (list, tuple)):
+                raise
+            lengths = [len(r) if isinstance(r, (list, tuple, np.ndarray)) else "a number"
+                       for r in a[:8]]
+            raise ValueError(f"{name} expected {what} as an array, or nested lists of equal "
+                             f"lengths, got ragged nested lists: the first rows have lengths "
+                             f"{lengths}{' ...' if len(a) > 8 else ''}. Rows are samples and "
+                             f"all need the same shape: pad or trim them, then pass "
+                             f"np.array(rows, dtype=np.float32).") from None
+        if np.iscomplexobj(a):
+            raise TypeError(f"{name} expected real-valued {what}, got complex numbers "
+                            f"({a.dtype}); nnlib never drops the imaginary part silently. Pass "
+                            f"x.real, np.abs(x), or both parts as separate features.")
         if not (np.issubdtype(a.dtype, np.number) or a.dtype == bool):
-            raise TypeError(f"{name} expected numeric {what}, got dtype {a.dtype}.")
+            raise TypeError(f"{name} expected numeric {what}, got dtype {a.dtype}. Convert it "
+                            f"first, e.g. np.asarray(x, dtype=np.float32).")
         if not (labels and np.issubdtype(a.dtype, np.integer)):
             a = a.astype(self.dtype or np.float32, copy=False)
         check_finite(name, a, name=what)
@@ -140,10 +181,11 @@ class Trainable:
             output
         optimizer : Optimizer built on ``self.parameters()``
         epochs, batch_size : int >= 1 (the last batch of an epoch may be smaller)
-        validation_data : (x_val, y_val) or None, evaluated after every epoch
+        validation_data : (x_val, y_val) or None, evaluated after every epoch; checked
+            (shapes, labels) before the first epoch, like ``x`` and ``y``
         callbacks : sequence of Callback (e.g. ``EarlyStopping``)
         shuffle : bool, reshuffle the samples every epoch
-        seed : int or None, seeds the shuffling
+        seed : int >= 0, numpy.random.Generator or None, seeds the shuffling
         verbose : bool, show a progress bar
         loss_weights : one float per output (default 1): the total loss is their
             weighted sum
@@ -156,23 +198,25 @@ class Trainable:
         losses, weights = self._losses(loss, loss_weights)
         epochs = check_int("fit", "epochs", epochs, low=1)
         batch_size = check_int("fit", "batch_size", batch_size, low=1)
+        rng = _seeded_rng(seed)
         self._check_optimizer(optimizer)
-        self.optimizer = optimizer  # callbacks such as LearningRateScheduler reach it here
         xs = self._inputs(x)
         ys = self._as_list(y, self.n_outputs, "targets", labels=True)
-        if len(xs[0]) != len(ys[0]):
-            raise ShapeError(f"fit got {len(xs[0])} inputs but {len(ys[0])} targets; they must "
-                             f"have the same first dimension (rows are samples).")
+        self._check_data(xs, ys, losses, "fit", "")
         val = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
-                raise TypeError("validation_data must be a pair (x_val, y_val).")
+                raise TypeError(f"validation_data must be a pair (x_val, y_val), got "
+                                f"{_describe(validation_data)}. Try "
+                                f"validation_data=(x_val, y_val).")
             val = (self._inputs(validation_data[0], "validation inputs"),
                    self._as_list(validation_data[1], self.n_outputs, "validation targets",
                                  labels=True))
+            self._check_data(*val, losses, "fit", "validation ")
+        self.optimizer = optimizer  # callbacks such as LearningRateScheduler reach it here
         self._remember_input_shapes(xs)
         run = TrainingRun(xs, ys, losses, weights, optimizer, epochs, batch_size, bool(shuffle),
-                          np.random.default_rng(seed), val,
+                          rng, val,
                           [History(), *callbacks] + ([ProgressBar()] if verbose else []))
         metrics = self._metric_names(losses)
         if val is not None:
@@ -192,6 +236,39 @@ class Trainable:
         for cb in run.callbacks:
             cb.on_train_end({})
         return run.callbacks[0]  # the History
+
+    def _check_data(self, xs, ys, losses, caller, kind):
+        """Everything about a data set that can be known before training: samples present,
+        as many targets as inputs, per-sample input shapes the model takes, and targets
+        the losses take (every label, not only the first batch's). One sample goes through
+        the model, in evaluation mode, to learn the output shapes; nothing is trained."""
+        n = len(xs[0])
+        if n == 0:
+            raise ValueError(f"{caller} got 0 {kind}samples (inputs {shape_str(xs[0].shape)}): "
+                             f"there is nothing to {'train on' if caller == 'fit' else caller}. "
+                             f"Check the slicing or filtering that built the data.")
+        if n != len(ys[0]):
+            raise ShapeError(f"{caller} got {n} {kind}inputs but {len(ys[0])} {kind}targets; "
+                             f"they must have the same first dimension (rows are samples).")
+        self._check_input_shapes(xs, f"{kind}inputs")
+        try:
+            preds = self._predict_lists([v[:1] for v in xs], 1)
+        except (ValueError, TypeError) as e:
+            shapes = ", ".join(shape_str(v.shape) for v in xs)
+            raise type(e)(f"{caller} ran the first of the {kind}inputs {shapes} through the "
+                          f"model before training, and it failed: {e}") from None
+        for L, pred, y in zip(losses, preds, ys, strict=True):
+            stand_in = np.broadcast_to(np.zeros((), pred.dtype), (n, *pred.shape[1:]))
+            try:
+                L._check_target(stand_in, y)
+            except (ValueError, TypeError) as e:
+                if not kind:
+                    raise
+                raise type(e)(f"{caller} checked validation_data before training: {e}") \
+                    from None
+
+    def _check_input_shapes(self, xs, what):
+        """Hook: graph models check each array's per-sample shape against its Input."""
 
     def _remember_input_shapes(self, xs):
         """Hook: Sequential remembers the input shape for ``summary()``."""
@@ -282,7 +359,9 @@ class Trainable:
         """Outputs for ``x`` in evaluation mode (dropout off), computed in batches; a list
         for several outputs."""
         batch_size = check_int("predict", "batch_size", batch_size, low=1)
-        outs = self._predict_lists(self._inputs(x), batch_size)
+        xs = self._inputs(x)
+        self._check_input_shapes(xs, "inputs")
+        outs = self._predict_lists(xs, batch_size)
         return outs[0] if self.n_outputs == 1 else outs
 
     def _evaluate_lists(self, xs, ys, losses, weights, batch_size=256):
@@ -301,5 +380,6 @@ class Trainable:
         losses, weights = self._losses(loss, loss_weights)
         xs = self._inputs(x)
         ys = self._as_list(y, self.n_outputs, "targets", labels=True)
+        self._check_data(xs, ys, losses, "evaluate", "")
         return self._evaluate_lists(xs, ys, losses, weights,
                                     check_int("evaluate", "batch_size", batch_size, low=1))

@@ -17,7 +17,7 @@ ROOT = Path(nl.__file__).parent
 # from its own package, nothing else (nnlib/README.md explains each).
 LEVELS = [
     ("nnlib._validation", "nnlib.utils"),
-    ("nnlib.functional", "nnlib.init"),
+    ("nnlib.functional", "nnlib.init", "nnlib.autograd"),
     ("nnlib.nodes",),
     ("nnlib.layers",),
     ("nnlib.losses", "nnlib.optim", "nnlib.callbacks", "nnlib.gradcheck"),
@@ -167,7 +167,7 @@ PUBLIC = ["Parameter", "Layer", "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", 
           "Model", "Node", "Add", "Multiply", "Concatenate", "Reshape", "Pointwise",
           "Sequential", "Callback", "History", "EarlyStopping", "LearningRateScheduler",
           "ProgressBar", "numerical_gradient", "rel_error", "check_layer", "ShapeError",
-          "Container", "functional", "gradcheck", "init", "losses", "optim", "data"]
+          "Container", "functional", "gradcheck", "init", "losses", "optim", "data", "autograd"]
 
 
 @pytest.mark.parametrize("name", PUBLIC)

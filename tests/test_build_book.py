@@ -100,6 +100,76 @@ def test_notebooks_join_in_prefix_order_titled_by_their_first_heading(course, tm
     assert 'href="../chapters/02_middle.html"' in exercise
 
 
+def test_chapters_that_land_later_join_with_their_summary_on_the_section_page(
+        course, tmp_path, mathjax):
+    """Chapters 12-14 land after the book: written in the chapter frame, each joins the
+    sidebar, the reading order and the section's list with no change to the builder;
+    its "All chapters" link (chapters/README.md) lands on that list."""
+    (course / "chapters" / "README.md").write_text("# Chapters\n\nThe course text.\n")
+    frame = ("# {nn} · {title}\n\n**What you will build:** {build} Then more.\n\n"
+             "**You need:** [10 · Last one](10_last.ipynb).\n\n**Exercises:** {ex}\n\n"
+             "**Time:** about {minutes} minutes.")
+    nav = "---\n**Previous:** [10 · Last one](10_last.ipynb) · [All chapters](README.md)"
+    write_notebook(course / "chapters" / "12_capstone.ipynb",
+                   md(frame.format(nn=12, title="Capstone: an OCR model end to end",
+                                   build="an OCR model, *end to end*.", ex="none",
+                                   minutes=120)), md(nav))
+    write_notebook(course / "chapters" / "13_attention_transformers.ipynb",
+                   md(frame.format(nn=13, title="Attention and transformers",
+                                   build="attention with $\\mathrm{softmax}(QK^\\top)$.",
+                                   ex="[exercises](../exercises/13_attention_transformers"
+                                      ".ipynb)", minutes=90)), md(nav))
+    write_notebook(course / "exercises" / "13_attention_transformers.ipynb",
+                   md("# Exercises · 13 Attention"))
+    out = tmp_path / "site"
+    build_book.build(course, out, mathjax=mathjax, quiet=True)
+    pages = [p["source"] for p in json.loads((out / "pages.json").read_text())]
+    assert pages[:6] == ["README.md", "chapters/README.md", "chapters/00_start.ipynb",
+                         "chapters/02_middle.ipynb", "chapters/10_last.ipynb",
+                         "chapters/12_capstone.ipynb"]
+    assert pages[6] == "chapters/13_attention_transformers.ipynb"
+    capstone = (out / "chapters" / "12_capstone.html").read_text()
+    assert '<link rel="next" href="13_attention_transformers.html">' in capstone
+    assert 'href="index.html">All chapters</a>' in capstone
+    section = (out / "chapters" / "index.html").read_text()
+    listed = section[section.index('class="book-contents"'):]
+    listed = listed[:listed.index("</section>")]
+    assert re.findall(r'class="book-contents-title" href="([^"]+)"', listed) == [
+        "00_start.html", "02_middle.html", "10_last.html", "12_capstone.html",
+        "13_attention_transformers.html"]
+    assert "<p>An OCR model, <em>end to end</em>.</p>" in listed     # the first sentence
+    assert "Then more" not in listed
+    assert "$\\mathrm{softmax}(QK^\\top)$" in listed                 # left for MathJax
+    assert ">about 120 minutes<" in listed and ">about 90 minutes<" in listed
+    # 12 has no exercises; 13's are linked, and they link back to it
+    assert listed.count('class="book-contents-companion"') == 2       # 02 and 13
+    assert 'href="../exercises/13_attention_transformers.html">Its exercises' in listed
+
+
+def test_the_search_index_has_every_page_by_its_sections(course, tmp_path, mathjax):
+    write_notebook(course / "chapters" / "05_out.ipynb", md("# 05 · Out\n\nProse here."),
+                   code("shown = 2", nbformat.v4.new_output(
+                       "stream", name="stdout", text="OUTPUT-ONLY-TEXT\n")))
+    out = tmp_path / "site"
+    pages = build_book.build(course, out, mathjax=mathjax, quiet=True)
+    script = (out / "_static" / "search-index.js").read_text()
+    assert script.startswith("window.BOOK_SEARCH = ") and script.endswith(";\n")
+    index = json.loads(script[len("window.BOOK_SEARCH = "):-2])
+    assert [entry["u"] for entry in index] == [p.output for p in pages]
+    middle = next(e for e in index if e["u"] == "chapters/02_middle.html")
+    assert middle["t"] == "02 · Middle" and middle["k"] == "chapter"
+    sections = {heading: (anchor, text) for anchor, heading, text in middle["s"]}
+    assert sections["Section A"][0] == "Section-A"
+    assert "Back to the start and its exercises." in sections["Section A"][1]
+    text = " ".join(t for e in index if e["u"] == "chapters/05_out.html" for _, _, t in e["s"])
+    assert "Prose here." in text and "shown = 2" in text   # prose and code are searchable
+    assert "OUTPUT-ONLY-TEXT" not in text and "¶" not in text   # outputs, anchor marks not
+    assert "OUTPUT-ONLY-TEXT" in (out / "chapters" / "05_out.html").read_text()
+    for entry in index:   # every section's anchor is a heading of its page
+        ids = (out / entry["u"]).read_text()
+        assert all(f'id="{anchor}"' in ids for anchor, _, _ in entry["s"] if anchor), entry
+
+
 def test_links_between_notebooks_point_to_the_built_pages(course, tmp_path, mathjax):
     out = tmp_path / "site"
     build_book.build(course, out, mathjax=mathjax, quiet=True)
@@ -193,7 +263,10 @@ def widget_state():
                       _dom_classes=["nnlib-view"], layout="IPY_MODEL_plain"),
         "title": model("HTMLModel", value="<b>Activation explorer</b>"),
         "row": model("HBoxModel", children=["IPY_MODEL_name", "IPY_MODEL_alpha",
-                                            "IPY_MODEL_hidden", "IPY_MODEL_image"]),
+                                            "IPY_MODEL_hidden", "IPY_MODEL_which",
+                                            "IPY_MODEL_image"]),
+        "which": model("SelectMultipleModel", description="optimizers", index=[0, 2],
+                       _options_labels=["SGD", "RMSProp", "Adam"]),
         "name": model("DropdownModel", description="activation", index=2,
                       _options_labels=["sigmoid", "tanh", "relu"]),
         "alpha": model("FloatSliderModel", description="alpha", value=0.25, min=0.0, max=1.0,
@@ -241,6 +314,9 @@ def test_a_saved_view_shows_its_picture_and_controls_and_a_missing_one_a_note(co
     assert re.search(r'book-w-control book-w-disabled[^>]*><span class="book-w-desc">alpha'
                      r'</span>.*?0\.25', view, re.DOTALL)
     assert "secret" not in view   # hidden with layout display: none
+    # several chosen of a list: every option shown, the chosen ones marked
+    chosen = re.findall(r'<span[^>]*class="book-w-choice([^"]*)"[^>]*>(\w+)</span>', view)
+    assert chosen == [(" book-w-selected", "SGD"), ("", "RMSProp"), (" book-w-selected", "Adam")]
     image = re.search(r'<img [^>]*class="book-w-image[^>]*>', view).group(0)
     src = re.search(r'src="([^"]+)"', image).group(1)
     assert (out / "chapters" / src).read_bytes() == PNG
@@ -268,6 +344,10 @@ def test_every_saved_view_of_the_chapters_has_its_picture():
                     rendered = view.render(ref["model_id"])
                     assert "book-view-missing" not in rendered, (path.name, ref)
                     assert view.images >= 1 and view.controls >= 1, (path.name, ref)
+                    # every control shows its value: none is a bare label
+                    bare = re.findall(r'book-w-desc">([^<]*)</span></span>|'
+                                      r'<span class="book-w-value[^"]*">()</span>', rendered)
+                    assert not bare, (path.name, bare)
                     checked += 1
     assert checked >= 1
 
@@ -292,7 +372,17 @@ def test_readme_workflow_and_makefile_say_how_to_build_test_and_publish_the_site
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages"))
     assert upload["with"]["path"] == "book"
     assert any(s.get("uses", "").startswith("actions/deploy-pages") for s in steps)
-    assert "book/" in (ROOT / ".gitignore").read_text().split()
+    ignored = (ROOT / ".gitignore").read_text().split()
+    assert "/book/" in ignored and "/book.partial/" in ignored   # the site, not tools/book/
+    # the builder's own files (template, styles, script) are in git, not ignored with the
+    # site: a fresh clone builds the book
+    assets = sorted(p.relative_to(ROOT).as_posix()
+                    for p in (ROOT / "tools" / "book").rglob("*") if p.is_file()
+                    and "__pycache__" not in p.parts)
+    assert "tools/book/page.html.j2" in assets and "tools/book/static/book.css" in assets
+    check = subprocess.run(["git", "check-ignore", "--no-index", *assets], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert check.returncode == 1 and not check.stdout, f"git ignores {check.stdout.split()}"
     dry = subprocess.run(["make", "-n", "book", "ui-test"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
     assert "tools/build_book.py --out book" in dry and "NNLIB_BOOK=" in dry

@@ -5,6 +5,7 @@ the checker has one)."""
 import numpy as np
 import pytest
 from scipy import signal, special
+from test_checks_autograd import CASES as AUTOGRAD_CASES  # chapter 14's own meta-tests
 
 from nnlib.checks import EXERCISES, check
 from nnlib.checks.core import run_check
@@ -99,7 +100,7 @@ def pool_forward(x, size, stride, reduce=np.max):
     return out
 
 
-def maxpool_backward(dout, x, size, stride, mask_all=False):
+def maxpool_backward(dout, x, size, stride, mask_all=False, last=False, assign=False):
     dx = np.zeros_like(x)
     for i, j, win in windows(x, size, stride):
         block = x[win]
@@ -109,29 +110,46 @@ def maxpool_backward(dout, x, size, stride, mask_all=False):
             mask = (flat == flat.max(axis=2, keepdims=True))
         else:
             mask = np.zeros_like(flat, dtype=bool)
-            np.put_along_axis(mask, flat.argmax(axis=2)[:, :, None], True, axis=2)
-        dx[win] += (mask * dout[:, :, i, j][:, :, None]).reshape(block.shape)
+            pick = flat.argmax(axis=2) if not last else \
+                flat.shape[2] - 1 - flat[:, :, ::-1].argmax(axis=2)
+            np.put_along_axis(mask, pick[:, :, None], True, axis=2)
+        share = (mask * dout[:, :, i, j][:, :, None]).reshape(block.shape)
+        if assign:
+            dx[win] = share
+        else:
+            dx[win] += share
     return dx
 
 
-def avgpool_backward(dout, x, size, stride, scale=True):
+def avgpool_backward(dout, x, size, stride, scale=True, assign=False):
     dx = np.zeros_like(x)
     for i, j, win in windows(x, size, stride):
-        dx[win] += dout[:, :, i, j][:, :, None, None] / (size * size if scale else 1)
+        share = dout[:, :, i, j][:, :, None, None] / (size * size if scale else 1)
+        if assign:
+            dx[win] = share
+        else:
+            dx[win] += share
     return dx
 
 
-def rnn_step_backward(dh, x, h_prev, Wx, Wh, b, through_tanh=True):
+def rnn_step_backward(dh, x, h_prev, Wx, Wh, b, through_tanh=True, mistake=None):
     h = np.tanh(x @ Wx + h_prev @ Wh + b)
-    da = dh * (1 - h ** 2) if through_tanh else dh
-    return da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(0)
+    da = dh * ((1 - h) if mistake == "1-h" else (1 - h ** 2)) if through_tanh else dh
+    dx, dh_prev, dWx, dWh, db = da @ Wx.T, da @ Wh.T, x.T @ da, h_prev.T @ da, da.sum(0)
+    if mistake == "db mean":
+        db = da.mean(0)
+    if mistake == "dWh transposed":
+        dWh = dWh.T
+    if mistake == "Wh not transposed":
+        dh_prev = da @ Wh
+    return dx, dh_prev, dWx, dWh, db
 
 
-def lstm_step(x, h_prev, c_prev, Wx, Wh, b, order="ifgo"):
+def lstm_step(x, h_prev, c_prev, Wx, Wh, b, order="ifgo", g_squash=np.tanh, forget=True):
     blocks = dict(zip(order, np.split(x @ Wx + h_prev @ Wh + b, 4, axis=1), strict=True))
     i, f, o = (special.expit(blocks[k]) for k in "ifo")
-    g = np.tanh(blocks["g"])
-    c = f * c_prev + i * g
+    g = g_squash(blocks["g"])
+    c = (f if forget else 1) * c_prev + i * g
     return o * np.tanh(c), c
 
 
@@ -399,7 +417,9 @@ CASES = {
     "pool.maxpool_backward": (
         maxpool_backward,
         [(lambda *a: maxpool_backward(*a, mask_all=True), "first maximum"),
-         (lambda d, x, s, st: np.zeros_like(x), None)]),
+         (lambda d, x, s, st: np.zeros_like(x), None),
+         (lambda *a: maxpool_backward(*a, last=True), "FIRST maximum in row-major order"),
+         (lambda *a: maxpool_backward(*a, assign=True), "add them up with dx[...] +=")]),
     "pool.avgpool_forward": (
         lambda x, s, st: pool_forward(x, s, st, np.mean),
         [(lambda x, s, st: pool_forward(x, s, st, np.sum), "size^2"),
@@ -407,27 +427,37 @@ CASES = {
     "pool.avgpool_backward": (
         avgpool_backward,
         [(lambda *a: avgpool_backward(*a, scale=False), "size^2"),
-         (lambda d, x, s, st: avgpool_backward(d, x, s, s), None)]),
+         (lambda d, x, s, st: avgpool_backward(d, x, s, s), None),
+         (lambda *a: avgpool_backward(*a, assign=True), "add them up with dx[...] +=")]),
     "rnn.rnn_step_forward": (
         lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + h @ Wh + b),
         [(lambda x, h, Wx, Wh, b: x @ Wx + h @ Wh + b, "apply tanh"),
-         (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "recurrent term")]),
+         (lambda x, h, Wx, Wh, b: np.tanh(x @ Wx + b), "recurrent term"),
+         (lambda x, h, Wx, Wh, b: special.expit(x @ Wx + h @ Wh + b), "not a sigmoid")]),
     "rnn.rnn_step_backward": (
         rnn_step_backward,
         [(lambda *a: rnn_step_backward(*a, through_tanh=False), "through tanh"),
-         (lambda *a: rnn_step_backward(*a)[:4], "return value")]),
+         (lambda *a: rnn_step_backward(*a)[:4], "return value"),
+         (lambda *a: rnn_step_backward(*a, mistake="1-h"), "SQUARED"),
+         (lambda *a: rnn_step_backward(*a, mistake="db mean"), "not the mean"),
+         (lambda *a: rnn_step_backward(*a, mistake="dWh transposed"), "yours is its transpose"),
+         (lambda *a: rnn_step_backward(*a, mistake="Wh not transposed"), "uses Wh itself")]),
     "rnn.lstm_step_forward": (
         lstm_step,
         [(lambda *a: lstm_step(*a, order="ifog"), "gate order"),
-         (lambda *a: (lambda h, c: (np.tanh(c), c))(*lstm_step(*a)), "output gate")]),
+         (lambda *a: (lambda h, c: (np.tanh(c), c))(*lstm_step(*a)), "output gate"),
+         (lambda *a: lstm_step(*a)[::-1], "return h, c, in that order"),
+         (lambda *a: lstm_step(*a, g_squash=special.expit), "squashed with tanh"),
+         (lambda *a: lstm_step(*a, forget=False), "forget gate")]),
 }
 
 
 def test_every_exercise_id_has_meta_tests():
     from test_checks_attention import CASES as ATTENTION_CASES  # chapter 13's
 
-    assert set(CASES) | set(ATTENTION_CASES) == set(EXERCISES)
+    assert set(CASES) | set(ATTENTION_CASES) | set(AUTOGRAD_CASES) == set(EXERCISES)
     assert len(CASES) == 44
+    assert len(EXERCISES) == len(CASES) + len(ATTENTION_CASES) + len(AUTOGRAD_CASES)
 
 
 @pytest.mark.parametrize("exercise_id", CASES)
@@ -455,7 +485,8 @@ ANSWER_CODE = ["keepdims=True)", "1 - tanh(x)^2", "1 - tanh^2", "np.arange(N), l
                "rng.normal(", "rng.permutation(", "dout @ W.T", "x.T @ dout", "f(x + h)",
                "for x >= 0", "(1 + e^x) for", "lr * v", "momentum * v + dw", "beta1^t",
                "sqrt(s) + eps", "(1 - h^2)", "o * tanh(c)", "dxp[", "(p - y) / N", "2 (p - y)",
-               "np.outer(s, s)", "/ (1 - p), then", "dx = dout * mask", "diag(s) - s s^T"]
+               "np.outer(s, s)", "/ (1 - p), then", "dx = dout * mask", "diag(s) - s s^T",
+               "h_prev.T @ da", "da @ Wh.T", "f * c_prev", "1 - h**2", "1 - h ** 2"]
 
 
 def assert_no_answer_code(message):

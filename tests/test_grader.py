@@ -117,8 +117,7 @@ def test_a_notebook_cannot_fake_its_grade(hostile):
     writes = reports["03_writes_progress.ipynb"]
     assert writes["passed"] == 0
     assert any("touches the progress record" in n and "no credit" in n for n in writes["notes"])
-    claimed = len(EXERCISES)                      # the notebook writes every registered id
-    assert any(f"claims {claimed} exercise(s) passed" in n for n in writes["notes"])
+    assert any(f"claims {len(EXERCISES)} exercise(s) passed" in n for n in writes["notes"])
     redefines = reports["03_redefines_check.ipynb"]
     assert redefines["exercises"]["activations.relu"] == "failed"
     assert any("redefines check()" in n for n in redefines["notes"])

@@ -1,5 +1,5 @@
 """The progress record loses nothing (concurrent kernels, corrupt files, folders) and
-progress() groups by chapter, marking chapters without a notebook as coming."""
+progress() lists every exercise of every chapter, saying which notebooks are missing."""
 
 import json
 import multiprocessing
@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from nnlib.checks import progress
-from nnlib.checks.core import EXERCISES, CheckResult
+import nnlib.checks
+from nnlib.checks import EXERCISES, progress
+from nnlib.checks.core import CheckResult
 from nnlib.checks.progress import load_record, record
+from nnlib.utils import Text
 
 
 def _writer(path, who, n):
@@ -66,8 +68,15 @@ def _course(tmp_path, *notebooks):
     return tmp_path
 
 
-def test_progress_groups_by_chapter_and_marks_missing_notebooks_as_coming(tmp_path,
-                                                                        monkeypatch):
+def _rows(table):
+    """{chapter: row} of the table's body (between its rules)."""
+    lines = table.splitlines()
+    rules = [i for i, line in enumerate(lines) if set(line) == {"-"}]
+    return {line.split()[0]: line for line in lines[rules[1] + 1:rules[2]]}
+
+
+def test_progress_lists_every_exercise_and_says_which_notebooks_are_missing(tmp_path,
+                                                                           monkeypatch):
     course = _course(tmp_path, "03_activations.ipynb", "05_softmax_cross_entropy.ipynb")
     monkeypatch.chdir(course)
     monkeypatch.delenv("NNLIB_PROGRESS", raising=False)
@@ -76,21 +85,44 @@ def test_progress_groups_by_chapter_and_marks_missing_notebooks_as_coming(tmp_pa
     table = progress()
     assert (course / "nnlib_progress.json").exists()
     assert str(course / "nnlib_progress.json") in table
-    lines = {line.split()[0]: line for line in table.splitlines()[1:] if line.strip()}
-    assert "1/8" in lines["03_activations"] and "✓ relu" in lines["03_activations"]
-    assert "0/3" in lines["05_softmax_cross_entropy"] and "✗ softmax" in table
-    assert "coming" in lines["04_losses"] and "not attempted" not in lines["04_losses"]
-    assert "coming" in lines["09_convolution"]
-    assert table.chapters["04_losses"]["coming"] and not table.chapters["03_activations"]["coming"]
-    chapters_with_ids = {spec.chapter for spec in EXERCISES.values()}
-    assert (f"1 passed, 1 failed, 9 not attempted; {len(chapters_with_ids) - 2} chapters coming"
-            in table)
-    chapters = [line.split()[0] for line in table.splitlines()[1:12]]
-    assert chapters == sorted(chapters)
+    rows = _rows(table)
+    assert "1/8" in rows["03_activations"] and "✓ relu " in rows["03_activations"]
+    assert "0/3" in rows["05_softmax_cross_entropy"] and "✗ softmax " in table
+    assert "(no notebook in exercises/)" in rows["04_losses"]
+    assert "· mse" in rows["04_losses"]          # its exercises are listed all the same
+    assert "(no notebook in exercises/)" not in rows["03_activations"]
+    assert table.chapters["04_losses"]["missing"]
+    assert not table.chapters["03_activations"]["missing"]
+    n = len(EXERCISES)
+    assert f"1 passed, 1 failed, {n - 2} not attempted" in table
+    chapters = {e.chapter for e in EXERCISES.values()}
+    assert f"{len(chapters) - 2} exercise notebooks are missing from exercises/" in table
+    assert "tools/make_exercises.py" in table
+    assert list(rows) == sorted(chapters)
+    assert "coming" not in table
 
 
-def test_progress_without_a_course_folder_marks_nothing_coming(tmp_path, monkeypatch):
+def test_progress_lists_every_registered_exercise_in_a_complete_course(tmp_path,
+                                                                      monkeypatch):
+    """Every exercise of every chapter is a mark in the table, whatever chapters the
+    checker knows (new chapters register their ids in nnlib.checks.EXERCISES)."""
     monkeypatch.chdir(tmp_path)
     table = progress(Path(tmp_path) / "p.json")
-    assert "coming" not in table
-    assert f"0 passed, 0 failed, {len(EXERCISES)} not attempted" in table
+    rows = _rows(table)
+    for ex in EXERCISES.values():
+        assert f"· {ex.id.split('.', 1)[1]}" in rows[ex.chapter].split(None, 2)[2].split("  ")
+    assert isinstance(table, Text) and repr(table) == str(table)
+    assert "missing" not in table and f"0 passed, 0 failed, {len(EXERCISES)} not attempted" in table
+
+
+def test_every_checker_module_is_registered_and_every_exercise_notebook_has_a_chapter():
+    """A new ex_*.py module must be imported by nnlib.checks, or progress() and check()
+    would not know its exercises."""
+    folder = Path(nnlib.checks.__file__).parent
+    for module in sorted(folder.glob("ex_*.py")):
+        assert f"nnlib.checks.{module.stem}" in sys.modules, (
+            f"{module.name} is not imported in nnlib/checks/__init__.py")
+    root = Path(__file__).resolve().parents[1]
+    prefixes = {e.chapter.split("_", 1)[0] for e in EXERCISES.values()}
+    for notebook in sorted((root / "exercises").glob("*.ipynb")):
+        assert notebook.name.split("_", 1)[0] in prefixes, notebook.name

@@ -90,6 +90,21 @@ def test_make_lab_and_test_do_what_the_readme_says():
     assert "ruff check" in dry and "--nbval-lax" in dry and "NNLIB_STRICT=1" in dry
 
 
+def test_make_test_runs_every_notebook_whole_on_two_workers_then_the_browser_test():
+    """Each notebook is one unit of work for pytest-xdist (``--dist loadfile``: its kernel
+    starts once and its cells run in order on one worker), and the browser test follows."""
+    dry = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    nbval = [line for line in dry.splitlines() if "--nbval-lax" in line]
+    assert len(nbval) == 2, nbval          # chapters, examples, exercises; then solutions
+    for line in nbval:
+        assert "-n 2 --dist loadfile" in line, line
+    assert "chapters/00_welcome.ipynb" in nbval[0] and "solutions/" in nbval[1]
+    ui = subprocess.run(["make", "-n", "ui-test"], cwd=ROOT, capture_output=True, text=True,
+                        check=True).stdout
+    assert "-m ui tests/ui" in ui
+
+
 def test_nbgrader_extensions_are_off_in_the_venv_make_test_built():
     """`make test` installs nbgrader, whose JupyterLab menus and server extensions would
     then load in every learner's `make lab`: the Makefile switches them off."""
@@ -116,7 +131,7 @@ def test_ci_runs_every_supported_python_after_make_test():
     assert ci.index("make test\n") < ci.index("make test-versions")
     dry = subprocess.run(["make", "-n", "test-versions"], cwd=ROOT, capture_output=True,
                          text=True, check=True).stdout
-    assert "tools/test_versions.py" in dry and '-m "not ui and not slow" tests' in dry
+    assert "tools/test_versions.py" in dry and '-m "not ui and not slow and not views" tests' in dry
 
 
 def test_supported_versions_agree_in_pyproject_readme_and_environment():

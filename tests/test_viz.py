@@ -150,6 +150,7 @@ def _png(view):
     return hashlib.sha256(bytes(view.image.value)).hexdigest()
 
 
+@pytest.mark.views
 @pytest.mark.parametrize("factory", sorted(VIEWS))
 def test_every_control_of_every_view_changes_the_picture(factory):
     """The rule "views respond": from the default selection, each enabled control

@@ -44,6 +44,7 @@ def playground():
     return viz.gd_playground(surface="quadratic", lr=0.05, steps=50)
 
 
+@pytest.mark.views
 def test_every_playground_control_changes_the_paths(playground):
     # one control after the other, each from the state the previous one left
     for control, value in [("surface", "rosenbrock"), ("surface", "saddle"),
@@ -129,6 +130,7 @@ def reg_view():
     return viz.regularization_explorer(l2=0.0, dropout=0.0, seed=0)
 
 
+@pytest.mark.views
 def test_every_regularization_control_changes_the_curves(reg_view):
     for control, value, default in [("l2", 0.01, 0.0), ("dropout", 0.5, 0.0), ("seed", 3, 0)]:
         before, after = move(reg_view, control, value)

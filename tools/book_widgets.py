@@ -23,7 +23,7 @@ BOXES = {"VBoxModel": "column", "HBoxModel": "row", "BoxModel": "row", "GridBoxM
 SLIDERS = {"IntSliderModel", "FloatSliderModel", "FloatLogSliderModel",
            "IntRangeSliderModel", "FloatRangeSliderModel", "SelectionSliderModel",
            "SelectionRangeSliderModel"}
-CHOICES = {"ToggleButtonsModel", "RadioButtonsModel"}
+CHOICES = {"ToggleButtonsModel", "RadioButtonsModel", "SelectMultipleModel"}
 SELECTS = {"DropdownModel", "SelectModel", "ComboboxModel"}
 TEXTS = {"TextModel", "TextareaModel", "IntTextModel", "FloatTextModel", "BoundedIntTextModel",
          "BoundedFloatTextModel", "PasswordModel", "DatePickerModel", "ColorPickerModel"}
@@ -202,11 +202,15 @@ class StaticView:
                 f"{value_html}</span>")
 
     def _value(self, name, state):
-        if name in CHOICES:
+        if name in CHOICES or (name not in SELECTS | SLIDERS and "_options_labels" in state):
+            # one chosen (toggle and radio buttons) or several (SelectMultiple): each
+            # option shown, the chosen ones marked
             labels = state.get("_options_labels", ())
             index = state.get("index")
+            chosen = set(index) if isinstance(index, (list, tuple)) else {index}
+            marked = ' book-w-selected" aria-current="true'
             return "".join(
-                f'<span class="book-w-choice{" book-w-selected" if i == index else ""}">'
+                f'<span class="book-w-choice{marked if i in chosen else ""}">'
                 f"{html.escape(str(label))}</span>" for i, label in enumerate(labels))
         if name in SELECTS:
             labels = list(state.get("_options_labels", ()))

@@ -3,9 +3,13 @@
 Every notebook in ``chapters/``, ``examples/`` and ``exercises/`` becomes a page, in the
 order of its ``NN_`` prefix and titled by its first heading, so a new chapter joins the
 book with no change here. ``README.md`` is the landing page and each folder's README its
-section's first page. Pages show the committed outputs (nothing is executed), the saved
-state of the interactive views (``tools/book_widgets.py``), a sidebar with every page,
-the page's own contents, and previous / next links. Links between notebooks point to the
+section's first page, followed by the list of the section's notebooks (the first sentence
+of each one's "**What you will build:**" and its "**Time:**"). Pages show the committed
+outputs (nothing is executed), the saved state of the interactive views
+(``tools/book_widgets.py``), a sidebar with every page, the page's own contents, previous
+/ next links and a search box (its index, ``_static/search-index.js``, holds each page's
+text by h1-h3 section, code included, outputs left out). The page template, styles and
+script are in ``tools/book/``. Links between notebooks point to the
 built pages; a link to a file or heading that does not exist fails the build, listing
 each one.
 
@@ -28,6 +32,7 @@ import shutil
 import sys
 import time
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
@@ -65,6 +70,8 @@ class Page:
     body: str = ""
     toc: list = field(default_factory=list)
     ids: set = field(default_factory=set)
+    summary: str = ""      # Markdown: what the notebook builds, for its section's list
+    time: str = ""         # its "**Time:**", as the chapter states it
 
 
 # -- finding the pages ---------------------------------------------------------------
@@ -88,13 +95,42 @@ def first_heading(text):
 
 
 def notebook_title(path):
+    """The notebook's first heading, its summary and its time (see :func:`introduction`)."""
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb.get("cells", ()):
         if cell.get("cell_type") == "markdown":
             title = first_heading(_source(cell))
             if title:
-                return title
-    return path.stem.split("_", 1)[-1].replace("_", " ").capitalize()
+                return (title, *introduction(_source(cell)))
+    return path.stem.split("_", 1)[-1].replace("_", " ").capitalize(), "", ""
+
+
+SUMMARY_LABEL = re.compile(r"^\*\*What you will build[^*]*?:?\*\*:?\s*", re.IGNORECASE)
+TIME = re.compile(r"\*\*Time:?\*\*:?[ \t]*([^\n]+?)[ \t]*(?:\n|$)")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*(])|:\s*\n")
+
+
+def introduction(markdown, limit=280):
+    """``(summary, time)`` from a chapter's first cell: the first sentence of its
+    "**What you will build:**" paragraph (Markdown, links as their text), and what its
+    "**Time:**" says. Both "" when the cell has none."""
+    found = TIME.search(markdown)
+    time_text = plain(found.group(1)).rstrip(".") if found else ""
+    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", markdown)]
+    summary = next((p for p in paragraphs if SUMMARY_LABEL.match(p)), "")
+    summary = SUMMARY_LABEL.sub("", summary)
+    summary = re.sub(r"!?\[([^\]]*)\]\([^)]*\)", r"\1", summary)  # links as their text
+    summary = SENTENCE_END.split(summary, maxsplit=1)[0].strip()
+    summary = summary.split("\n- ")[0].strip()  # a list after "You will" is not a sentence
+    if len(summary) > limit:
+        cut = summary[:limit].rsplit(" ", 1)[0]
+        if cut.count("$") % 2:  # never cut inside a formula
+            cut = cut[:cut.rindex("$")].rstrip()
+        summary = cut.rstrip(",;:—– ") + " …"
+    summary = " ".join(summary.split())
+    if summary:
+        summary = summary[0].upper() + summary[1:]
+    return summary, time_text
 
 
 def sidebar_label(title, section_title):
@@ -132,9 +168,10 @@ def discover(root):
                               section=folder))
         for path in notebooks:
             source = f"{folder}/{path.name}"
-            title = notebook_title(path)
+            title, summary, time_text = notebook_title(path)
             pages.append(Page(source, output_path(source), kind, title=title,
-                              label=sidebar_label(title, section_title), section=folder))
+                              label=sidebar_label(title, section_title), section=folder,
+                              summary=summary, time=time_text))
     return pages
 
 
@@ -164,8 +201,9 @@ def render(page, root, export):
     if page.source.endswith(".ipynb"):
         nb = nbformat.read(path, as_version=4)
     else:
+        # a fixed cell id: the same files give the same site
         nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(
-            path.read_text(encoding="utf-8"))])
+            path.read_text(encoding="utf-8"), id="markdown")])
     folder = posixpath.dirname(page.output)
     stem = posixpath.splitext(posixpath.basename(page.output))[0]
     files_dir = f"{stem}_files"
@@ -295,6 +333,63 @@ def page_toc(body):
             for level, anchor, inner in PAGE_HEADING.findall(body)]
 
 
+# -- search ----------------------------------------------------------------------------
+class SearchText(HTMLParser):
+    """A page's text for the search, cut at its h1-h3 headings: ``[(id, heading, text)]``.
+    Cell outputs are left out (numbers and arrays are noise), code and prose kept."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
+            "source", "track", "wbr"}
+    SKIP = ("jp-OutputArea", "book-view", "anchor-link", "book-alias")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.sections = [["", "", []]]
+        self.skip = 0        # depth inside an element whose text is left out
+        self.heading = None  # [id, text parts] while inside a heading
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VOID:
+            return
+        attrs = dict(attrs)
+        if self.skip:
+            self.skip += 1
+        elif any(word in (attrs.get("class") or "") for word in self.SKIP) or \
+                tag in ("script", "style"):
+            self.skip = 1
+        elif re.fullmatch(r"h[1-3]", tag) and attrs.get("id"):
+            self.heading = [attrs["id"], []]
+
+    def handle_endtag(self, tag):
+        if tag in self.VOID:
+            return
+        if self.skip:
+            self.skip -= 1
+        elif self.heading and re.fullmatch(r"h[1-3]", tag):
+            anchor, parts = self.heading
+            self.sections.append([anchor, " ".join("".join(parts).split()), []])
+            self.heading = None
+
+    def handle_data(self, data):
+        if self.skip:
+            return
+        (self.heading[1] if self.heading else self.sections[-1][2]).append(data)
+
+    @classmethod
+    def of(cls, body):
+        parser = cls()
+        parser.feed(body)
+        parser.close()
+        return [(anchor, heading, " ".join("".join(parts).split()))
+                for anchor, heading, parts in parser.sections if heading or "".join(parts).strip()]
+
+
+def search_index(pages):
+    """``[{"t": title, "u": page, "k": kind, "s": [[id, heading, text], ...]}]``."""
+    return [{"t": p.title, "u": p.output, "k": p.kind, "s": SearchText.of(p.body)}
+            for p in pages]
+
+
 # -- MathJax and the static files -----------------------------------------------------
 def mathjax_source(option=None):
     """The ``es5`` folder of a MathJax 3 copy: ``--mathjax`` or the installed package."""
@@ -343,6 +438,25 @@ def sidebar(pages):
         if members or about:
             groups.append({"title": section_title, "pages": members, "about": about})
     return groups
+
+
+def section_contents(page, pages, by_source):
+    """A section's first page lists the section, so a link to "All chapters" lands on
+    every chapter: ``[(page, summary HTML, its chapter or exercises page)]``, or None."""
+    if page.kind != "section":
+        return None
+    from nbconvert.filters.markdown import markdown2html_mistune
+
+    contents = []
+    for member in pages:
+        if member.section != page.section or member.kind in ("page", "section", "home"):
+            continue
+        stem = posixpath.basename(member.source)
+        other = "exercises" if member.kind == "chapter" else "chapters"
+        companion = by_source.get(f"{other}/{stem}")
+        summary = markdown2html_mistune(member.summary) if member.summary else ""
+        contents.append((member, summary, companion))
+    return contents
 
 
 def build(root=ROOT, out=None, mathjax=None, quiet=False):
@@ -438,7 +552,9 @@ def write_site(out, root, pages, reading, files, copies, mathjax_es5):
         text = template.render(
             page=page, book_title=book_title, home=pages[0], groups=groups, href=href,
             root=posixpath.relpath(".", here), previous=previous, next=following,
-            companion=companion, body=page.body, toc=page.toc)
+            companion=companion, body=page.body, toc=page.toc,
+            contents=section_contents(page, pages, by_source),
+            section_title=next((t for f, t, _ in SECTIONS if f == page.section), ""))
         target = out / page.output
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -448,6 +564,10 @@ def write_site(out, root, pages, reading, files, copies, mathjax_es5):
     manifest = [{"source": p.source, "output": p.output, "kind": p.kind, "title": p.title}
                 for p in pages]
     (out / "pages.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+    # a script, not JSON: a page opened from the folder (file://) cannot fetch JSON
+    index = json.dumps(search_index(pages), ensure_ascii=False, separators=(",", ":"))
+    (static / "search-index.js").write_text(f"window.BOOK_SEARCH = {index};\n",
+                                            encoding="utf-8")
 
 
 def main(argv=None):

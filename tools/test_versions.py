@@ -31,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYPROJECT = ROOT / "pyproject.toml"
-DEFAULT_PYTEST_ARGS = ["-p", "no:nbval", "-m", "not ui and not slow", "tests"]
+DEFAULT_PYTEST_ARGS = ["-p", "no:nbval", "-m", "not ui and not slow and not views", "tests"]
 
 # Prints the version and the real interpreter path; fails when venv or ensurepip is missing
 # (Debian's python3.X without python3.X-venv), since such a Python cannot make a venv.

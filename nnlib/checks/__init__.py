@@ -13,7 +13,14 @@ from __future__ import annotations
 
 import contextlib
 
-from . import ex_attention, ex_basics, ex_conv, ex_losses, ex_training  # noqa: F401  (register)
+from . import (  # noqa: F401  (register oracles)
+    ex_attention,
+    ex_autograd,
+    ex_basics,
+    ex_conv,
+    ex_losses,
+    ex_training,
+)
 from .core import (
     EXERCISES,
     CheckerSettingWarning,

@@ -283,14 +283,44 @@ def _pool_backward_case(size, stride, reduce):
     return x, dout, numeric
 
 
+def _pool_backward_assigned(x, dout, size, stride, reduce):
+    """The known mistake ``dx[window] = ...`` (for ``+=``): where windows overlap, the last
+    window written wins instead of the contributions adding up."""
+    dx = np.zeros_like(x)
+    ho, wo = dout.shape[2:]
+    for i in range(ho):
+        for j in range(wo):
+            rows, cols = slice(i * stride, i * stride + size), slice(j * stride, j * stride + size)
+            block = x[:, :, rows, cols]
+            if reduce is np.max:
+                flat = block.reshape(block.shape[0], block.shape[1], -1)
+                share = np.zeros_like(flat)
+                np.put_along_axis(share, flat.argmax(axis=2)[:, :, None],
+                                  dout[:, :, i, j][:, :, None], axis=2)
+                share = share.reshape(block.shape)
+                # a mask-times-dout assignment overwrites the whole window
+                dx[:, :, rows, cols] = share
+            else:
+                dx[:, :, rows, cols] = dout[:, :, i, j][:, :, None, None] / (size * size)
+    return dx
+
+
+ASSIGNED_HINT = ("where windows overlap (stride < size) an element gets a gradient from each "
+                 "window it belongs to: add them up with dx[...] += ..., not dx[...] = ... "
+                 "(which keeps only the last window's).")
+
+
 def _pool_backward_cases(t, reduce, hint):
     """dx of a pooling backward against central differences of the loop reference, for
     stride = size, overlapping windows and sizes that do not divide the input."""
     for size, stride in POOL_CASES:
         x, dout, numeric = _pool_backward_case(size, stride, reduce)
+        hints = [(numeric * size * size, hint)] if hint else []
+        if stride < size:
+            hints.append((_pool_backward_assigned(x, dout, size, stride, reduce),
+                          ASSIGNED_HINT))
         t.expect(t.call(dout, x, size, stride), numeric, rtol=1e-5, atol=1e-7,
-                 inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}",
-                 hints=[(numeric * size * size, hint)] if hint else ())
+                 inputs=f"x (2, 2, 6, 5), size={size}, stride={stride}", hints=hints)
     x, dout, _ = _pool_backward_case(2, 2, reduce)
     t.keeps_dtype((dout.astype(np.float32), x.astype(np.float32), 2, 2), ("dx",),
                   "float32 dout, x, size=2, stride=2")
@@ -325,15 +355,27 @@ def _maxpool_backward(t):
         for j in range(2):
             window = got[0, 0, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
             values = tied[0, 0, 2 * i:2 * i + 2, 2 * j:2 * j + 2]
-            total, nonzero = window.sum(), np.count_nonzero(window)
-            on_max = np.all(values[window != 0] == values.max())
-            if not (np.isclose(total, dout[0, 0, i, j]) and nonzero == 1 and on_max):
-                t.fail("tied maxima", "input: windows whose maximum appears several times",
-                       f"window ({i}, {j}) = {values.tolist()} got gradient {window.tolist()}",
-                       f"expected all of dout = {dout[0, 0, i, j]} on ONE of its maxima",
-                       "hint: a mask x == max gives every tied maximum the gradient; send it "
-                       "to the first maximum only (np.argmax over the window).")
-    t.ok("ties: one element per window")
+            first = np.unravel_index(np.argmax(values), values.shape)
+            expected = np.zeros_like(values)
+            expected[first] = dout[0, 0, i, j]
+            if np.allclose(window, expected):
+                continue
+            nonzero = np.count_nonzero(window)
+            if nonzero > 1:
+                hint = ("hint: a mask x == max gives every tied maximum the gradient; send it "
+                        "to the first maximum only (np.argmax over the flattened window).")
+            elif nonzero == 1 and values[np.unravel_index(np.argmax(window != 0),
+                                                          window.shape)] == values.max():
+                hint = ("hint: that is a later maximum: ties go to the FIRST maximum in "
+                        "row-major order, as np.argmax (and PyTorch) pick it -- a loop that "
+                        "keeps updating on >= ends on the last one.")
+            else:
+                hint = "hint: the whole dout of a window goes to its maximal element."
+            t.fail("tied maxima", "input: windows whose maximum appears several times",
+                   f"window ({i}, {j}) = {values.tolist()} got gradient {window.tolist()}",
+                   f"expected {expected.tolist()}: all of dout = {dout[0, 0, i, j]} on the "
+                   "first maximum (row-major order)", hint)
+    t.ok("ties: the first maximum of each window")
 
 
 @exercise("pool.avgpool_forward", chapter="10_pooling_cnns", signature="f(x, size, stride)")
@@ -362,6 +404,8 @@ def _rnn_step_forward(t):
     t.expect(t.call(x, h, Wx, Wh, b), np.tanh(pre), inputs="x (3, 4), h_prev (3, 5), "
              "Wx (4, 5), Wh (5, 5), b (5,)", hints=[
                  (pre, "apply tanh to the pre-activation."),
+                 (special.expit(pre), "the RNN's state is tanh of the pre-activation (values "
+                                      "in (-1, 1), centred on 0), not a sigmoid."),
                  (np.tanh(x @ Wx + b), "add the recurrent term h_prev @ Wh."),
              ])
 
@@ -380,11 +424,29 @@ def _rnn_step_backward(t):
     numerics = [_num_grad(lambda v, name=name: total(v, name), args[name]) for name in args]
     got = t.unpack(t.call(dh, x, h, Wx, Wh, b), 5, ("dx", "dh_prev", "dWx", "dWh", "db"),
                    like=numerics, inputs="x (3, 4), h_prev (3, 5), Wx (4, 5), Wh (5, 5)")
-    no_tanh = {"x": dh @ Wx.T, "h_prev": dh @ Wh.T, "Wx": x.T @ dh, "Wh": h.T @ dh,
-               "b": dh.sum(0)}
+    h_new = np.tanh(x @ Wx + h @ Wh + b)
+
+    def grads(da):
+        return {"x": da @ Wx.T, "h_prev": da @ Wh.T, "Wx": x.T @ da, "Wh": h.T @ da,
+                "b": da.sum(0)}
+
+    no_tanh, one_minus_h = grads(dh), grads(dh * (1 - h_new))
+    da = dh * (1 - h_new ** 2)
+    special_hints = {
+        "h_prev": [(da @ Wh, "going forward h_prev is multiplied by Wh, so going back "
+                             "the gradient is multiplied by Wh transposed; yours uses Wh "
+                             "itself.")],
+        "Wh": [((h.T @ da).T, "dWh has Wh's layout (row k belongs to unit k of h_prev); "
+                              "yours is its transpose.")],
+        "b": [(da.mean(0), "every sample of the batch adds its gradient to the shared b "
+                           "(rows are samples): a sum over the batch, not the mean.")],
+    }
     for value, name, numeric in zip(got, args, numerics, strict=True):
         hints = [(no_tanh[name], "go through tanh first: multiply dh by tanh's derivative at "
-                                 "the new state.")]
+                                 "the new state."),
+                 (one_minus_h[name], "tanh's derivative at the new state h is one minus h "
+                                     "SQUARED, not one minus h."),
+                 *special_hints.get(name, ())]
         if numeric.ndim == 2 and numeric.shape[0] != numeric.shape[1]:
             hints.append((numeric.T, f"d{name} has {name}'s shape {numeric.shape}."))
         t.expect(value, numeric, inputs="x (3, 4), h_prev (3, 5), Wx (4, 5), Wh (5, 5)",
@@ -403,10 +465,10 @@ def _lstm_step_forward(t):
     b = rng.standard_normal(4 * H) * 0.1
     a = x @ Wx + h @ Wh + b
 
-    def cell(order):
+    def cell(order, squash_g=np.tanh):
         blocks = dict(zip(order, np.split(a, 4, axis=1), strict=True))
         i, f = special.expit(blocks["i"]), special.expit(blocks["f"])
-        g, o = np.tanh(blocks["g"]), special.expit(blocks["o"])
+        g, o = squash_g(blocks["g"]), special.expit(blocks["o"])
         c_new = f * c + i * g
         return o * np.tanh(c_new), c_new
 
@@ -416,8 +478,13 @@ def _lstm_step_forward(t):
                             inputs=inputs)
     wrong_order = {order: cell(order) for order in ("ifog", "fiog", "ifgo"[::-1])}
     t.expect(c_got, c_exp, inputs=inputs, what="c", hints=[
-        (c_wrong, f"gate order along the 4H axis is i, f, g, o (yours looks like "
-                  f"{', '.join(order)}).") for order, (_, c_wrong) in wrong_order.items()])
+        *[(c_wrong, f"gate order along the 4H axis is i, f, g, o (yours looks like "
+                    f"{', '.join(order)}).") for order, (_, c_wrong) in wrong_order.items()],
+        (cell("ifgo", special.expit)[1], "the candidate g is squashed with tanh (values in "
+                                         "(-1, 1): it can lower c); i, f and o are sigmoids."),
+        (c + np.tanh(np.split(a, 4, axis=1)[2]) * special.expit(np.split(a, 4, axis=1)[0]),
+         "c_prev goes through the forget gate before the gated "
+         "candidate is added; yours adds it unchanged.")])
     t.expect(h_got, h_exp, inputs=inputs, what="h", hints=[
         (np.tanh(c_exp), "the output gate o is missing from h."),
         (special.expit(np.split(a, 4, axis=1)[3]) * c_exp, "squash c with tanh before the "

@@ -21,6 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..utils import Text, table
 from .core import EXERCISES
 
 try:
@@ -166,15 +167,6 @@ def record(result, path=None):
         print(f"(progress not saved: {e})")
 
 
-class ProgressTable(str):
-    """Shows as a plain table in a notebook; ``.chapters`` holds the data."""
-
-    chapters: dict
-
-    def __repr__(self):
-        return str(self)
-
-
 def _available_chapters(root):
     """Chapter number prefixes ('03') that have an exercise notebook; None if unknown."""
     if root is None:
@@ -183,8 +175,19 @@ def _available_chapters(root):
 
 
 def progress(path=None):
-    """Where you stand: one line per chapter with ✓ passed, ✗ failed, · not attempted;
-    chapters whose exercise notebook does not exist yet are marked "coming"."""
+    """Where you stand: a table of every exercise of every chapter, ✓ passed, ✗ failed,
+    · not attempted.
+
+    The chapters and their exercises are those registered in
+    :data:`nnlib.checks.EXERCISES`, so a chapter's exercises appear as soon as its checker
+    module is imported. A chapter whose notebook is missing from ``exercises/`` (deleted,
+    or a partial copy of the course) says how to write it again.
+
+    Returns
+    -------
+    Text (shows as a table in a notebook) with ``.chapters``:
+    ``{chapter: {"missing": bool, exercise_id: status, ...}}``
+    """
     path = Path(path or progress_path())
     data = load_record(path)
     unreadable = path.exists() and not data and path.is_file() and path.stat().st_size > 0
@@ -193,29 +196,36 @@ def progress(path=None):
     for ex in EXERCISES.values():
         chapters.setdefault(ex.chapter, []).append(ex.id)
     totals = dict.fromkeys(STATUSES, 0)
-    lines, coming, info = [f"Progress ({path}):"], [], {}
-    width = max(len(c) for c in chapters) + 2
+    rows, missing, info = [("chapter", "passed", "exercises")], [], {}
     for chapter, ids in sorted(chapters.items()):
         states = [data.get(i, {}).get("status", "not attempted") for i in ids]
         exists = available is None or chapter.split("_", 1)[0] in available
-        info[chapter] = {"coming": not exists, **dict(zip(ids, states, strict=True))}
-        if not exists and all(s == "not attempted" for s in states):
-            coming.append(chapter)
-            lines.append(f"  {chapter:<{width}} coming (no exercise notebook yet)")
-            continue
+        info[chapter] = {"missing": not exists, **dict(zip(ids, states, strict=True))}
         for s in states:
             totals[s] += 1
         marks = "  ".join(f"{MARKS[s]} {i.split('.', 1)[1]}" for i, s in zip(ids, states,
                                                                              strict=True))
-        lines.append(f"  {chapter:<{width}} {states.count('passed'):>2}/{len(ids):<2} {marks}")
-    lines.append("")
-    lines.append(f"{totals['passed']} passed, {totals['failed']} failed, "
-                 f"{totals['not attempted']} not attempted"
-                 + (f"; {len(coming)} chapters coming" if coming else "")
-                 + " (✓ passed, ✗ failed, · not attempted)")
+        if not exists:
+            missing.append(chapter)
+            marks += "  (no notebook in exercises/)"
+        rows.append((chapter, f"{states.count('passed')}/{len(ids)}", marks))
+    footer = [f"{totals['passed']} passed, {totals['failed']} failed, "
+              f"{totals['not attempted']} not attempted (✓ passed, ✗ failed, · not attempted)"]
+    if missing:
+        footer.append(f"{len(missing)} exercise notebooks are missing from exercises/: "
+                      "python tools/make_exercises.py writes them again.")
     if unreadable:
-        lines.append("(the progress file could not be read; the next check keeps it aside "
-                     "and starts a new one)")
-    table = ProgressTable("\n".join(lines))
-    table.chapters = info
-    return table
+        footer.append("(the progress file could not be read; the next check keeps it aside "
+                      "and starts a new one)")
+    text = table(rows, title=f"Progress ({path}):", footer="\n".join(footer), right=(1,))
+    return ProgressTable(text, info)
+
+
+class ProgressTable(Text):
+    """The table :func:`progress` returns: a :class:`nnlib.utils.Text` that a notebook
+    shows as itself, with the data in ``.chapters``."""
+
+    def __new__(cls, text, chapters):
+        self = super().__new__(cls, text)
+        self.chapters = chapters
+        return self

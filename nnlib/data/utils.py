@@ -72,7 +72,7 @@ def standardize(x, mean=None, std=None):
     returned as exactly 0: rounding can make the std of a constant column 1e-17 rather
     than 0 (six 0.1s), and dividing by it would turn rounding noise into +-1. Columns
     whose given ``std`` is 0 become 0 as well. Derived in
-    chapters/01_numpy_for_neural_nets.ipynb.
+    chapters/01_numpy_for_neural_nets.ipynb, "Standardising features".
 
     >>> z, mean, std = standardize(np.array([[1.0, 0.1], [3.0, 0.1], [5.0, 0.1]]))
     >>> z[:, 1].tolist(), float(std[1])

@@ -1,4 +1,5 @@
-"""Activation kernels and their derivatives. Derived in chapters/03_activations.ipynb.
+"""Activation kernels and their derivatives. Derived in chapters/03_activations.ipynb,
+"Sigmoid", "Tanh", "ReLU" and "Leaky ReLU and ELU".
 
 Every function takes an array and returns a new one of the same shape and dtype; none
 modifies its argument. Derivatives are written as functions of the *input* ``x``

@@ -1,6 +1,7 @@
 """Convolution kernels, the readable versions: single 2-D arrays in every mode, im2col and
 its adjoint col2im, the batched convolution as im2col + one GEMM, and naive loop twins
-of each. Derived in chapters/09_convolution.ipynb. The layer ``nl.Conv2D`` runs the
+of each. Derived in chapters/09_convolution.ipynb, "Three modes", "im2col: a convolution as
+one matrix product" and "The backward pass is a convolution too". The layer ``nl.Conv2D`` runs the
 same computation through :mod:`nnlib.functional.conv_fast`, which is tested against
 these.
 
@@ -209,7 +210,7 @@ def conv2d(x, W, b, stride=1, padding="valid"):
     n, _, hp, wp = xp.shape
     h_out, w_out = output_size(hp, kh, stride), output_size(wp, kw, stride)
     out = im2col(xp, kh, kw, stride) @ W.reshape(f, -1).T + b      # (N Ho Wo, F)
-    return out.reshape(n, h_out, w_out, f).transpose(0, 3, 1, 2)   # (N, F, Ho, Wo)
+    return out.reshape(n, h_out, w_out, f).transpose(0, 3, 1, 2)   # (N, F, H_out, W_out)
 
 
 def conv2d_backward(dout, x, W, stride=1, padding="valid"):

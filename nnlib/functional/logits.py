@@ -1,5 +1,6 @@
 """Kernels on logits: log-sum-exp, softmax, log-softmax, the softmax Jacobian and its
-vector-Jacobian product. Derived in chapters/05_softmax_cross_entropy.ipynb.
+vector-Jacobian product. Derived in chapters/05_softmax_cross_entropy.ipynb, "The softmax
+Jacobian" and "Stability: log-sum-exp".
 
 Each function keeps the dtype of its input and never modifies its arguments.
 """

@@ -1,6 +1,8 @@
 """Loss kernels: each returns ``(loss, dpred)``, the value as a float and its gradient
 with respect to the prediction, plus ``one_hot`` for targets. Derived in
-chapters/04_losses.ipynb and chapters/05_softmax_cross_entropy.ipynb; the classes in
+chapters/04_losses.ipynb, "The MSE gradient", "The BCE gradient" and "Stability: NaN shown
+and fixed", and chapters/05_softmax_cross_entropy.ipynb, "The gradient through both: $p - y$";
+the classes in
 :mod:`nnlib.losses` validate the inputs and wrap these.
 """
 
@@ -122,7 +124,8 @@ def cross_entropy(logits, target):
     loss : float
         mean over N of -sum_c y_c log softmax(z)_c
     dlogits : ndarray of shape (N, C)
-        (softmax(z) - y) / N -- derived in chapters/05_softmax_cross_entropy.ipynb
+        (softmax(z) - y) / N -- derived in chapters/05_softmax_cross_entropy.ipynb,
+        "The gradient through both: $p - y$"
     """
     n = logits.shape[0]
     shifted = logits - logits.max(axis=1, keepdims=True)   # (N, C), max 0 per row

@@ -1,5 +1,6 @@
 """Pooling kernels: max and average over k x k windows with any stride, and naive loop
-references. Derived in chapters/10_pooling_cnns.ipynb.
+references. Derived in chapters/10_pooling_cnns.ipynb, "Pooling: one number per window",
+"Backward: where does the gradient go?" and "Ties: the one place max is not differentiable".
 
 Output size per axis is ``output_size(H, k, stride)`` = floor((H - k) / stride) + 1
 (:func:`nnlib.functional.conv.output_size` with no padding), as PyTorch: rows and columns that

@@ -1,6 +1,7 @@
 """Activation layers: elementwise functions with no parameters, one small class each,
 and ``Pointwise`` for a function you supply with its derivative. The math is in
-:mod:`nnlib.functional.activations`, derived in chapters/03_activations.ipynb.
+:mod:`nnlib.functional.activations`, derived in chapters/03_activations.ipynb, "Sigmoid",
+"Tanh", "ReLU" and "Leaky ReLU and ELU".
 
 Every activation takes any input shape ``(N, ...)`` and returns the same shape and
 dtype; backward returns ``dout`` times the derivative at the stored input (or output).

@@ -1,5 +1,6 @@
-"""``Conv2D``, the convolution layer for images ``(N, C, H, W)``, built in
-chapters/09_convolution.ipynb. It runs :mod:`nnlib.functional.conv_fast`, which tests
+"""``Conv2D``, the convolution layer for images ``(N, C, H, W)``, derived in
+chapters/09_convolution.ipynb, "Channels and batches" and "The backward pass is a
+convolution too". It runs :mod:`nnlib.functional.conv_fast`, which tests
 compare with the readable kernels of :mod:`nnlib.functional.conv`."""
 
 from __future__ import annotations
@@ -7,7 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from .. import init as initializers
-from .._validation import ShapeError, check_choice, check_int, reject_unknown_kwargs, shape_str
+from .._validation import (
+    ShapeError,
+    check_choice,
+    check_int,
+    check_size,
+    reject_unknown_kwargs,
+    shape_str,
+)
 from ..functional import conv_fast
 from ..functional.conv import MODES, output_size, pad_amounts
 from ..utils import as_rng
@@ -77,6 +85,14 @@ class Conv2D(Layer):
         self.padding = padding
         self._set_dtype(dtype)
         shape = (self.out_channels, self.in_channels, *self.kernel_size)
+        check_size(repr(self), "a weight tensor W", shape, self.dtype,
+                   fix="in_channels and out_channels count channels (3 for RGB), and "
+                       "kernel_size is the window (3 or 5), not the image size.")
+        # Even a 1x1 image is padded to (1 + 2 p) squared: refuse a padding whose columns
+        # could never fit, here rather than at the first forward.
+        self._check_workspace(1, 1, 1, fix=f"padding={padding!r} adds that many rows and "
+                                           f"columns on each side of every image: use "
+                                           f"padding='same' or a small int.")
         self.W = Parameter(initializers.get(init, "Conv2D")(shape, as_rng(rng), self.dtype))
         self.b = Parameter(np.zeros(self.out_channels, dtype=self.dtype))
         self._workspace = {}  # padded input, columns, dx buffer: reused across calls
@@ -93,9 +109,23 @@ class Conv2D(Layer):
                 f"before this layer.")
         return output_size(h, kh, self.stride, pad_h), output_size(w, kw, self.stride, pad_w)
 
+    def _check_workspace(self, n, h, w, *, fix):
+        """Refuse a batch whose im2col columns (C kh kw, N H_out W_out) would exceed
+        nnlib's bound on one array, before conv_fast allocates them."""
+        kh, kw = self.kernel_size
+        pad_h = pad_amounts(h, kh, self.stride, self.padding)
+        pad_w = pad_amounts(w, kw, self.stride, self.padding)
+        h_out = max(output_size(h, kh, self.stride, pad_h), 0)
+        w_out = max(output_size(w, kw, self.stride, pad_w), 0)
+        what = f"im2col columns for {n} image{'s' if n > 1 else ''} of {h}x{w} pixels"
+        check_size(repr(self), what, (self.in_channels * kh * kw, n * h_out * w_out),
+                   self.dtype, fix=fix, budgeted=False)
+
     def forward(self, x):
         check_images(self, x, self.in_channels)
         self._out_hw(*x.shape[2:])
+        self._check_workspace(*x.shape[:1], *x.shape[2:], fix="Use smaller batches "
+                              "(fit and predict take batch_size=) or smaller images.")
         out, self._cols = conv_fast.conv2d_forward(x, self.W.data, self.b.data, self.stride,
                                                  self.padding, self._workspace)
         self._x = x

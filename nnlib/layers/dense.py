@@ -1,13 +1,14 @@
 """``Dense``: the fully connected layer ``y = x @ W + b``. Defined in
-chapters/02_neurons_dense_layers.ipynb; its backward is derived in
-chapters/06_backpropagation.ipynb."""
+chapters/02_neurons_dense_layers.ipynb, "2 · A layer: many neurons, many samples, one
+matrix product"; its backward is derived in chapters/06_backpropagation.ipynb, "Backprop
+through a dense layer"."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import init as initializers
-from .._validation import ShapeError, check_int, reject_unknown_kwargs, shape_str
+from .._validation import ShapeError, check_int, check_size, reject_unknown_kwargs, shape_str
 from ..utils import as_rng
 from .base import Layer, Parameter
 
@@ -39,6 +40,10 @@ class Dense(Layer):
         self.in_features = check_int("Dense", "in_features", in_features, low=1)
         self.out_features = check_int("Dense", "out_features", out_features, low=1)
         self._set_dtype(dtype)
+        check_size(f"Dense({self.in_features}, {self.out_features})", "a weight matrix W",
+                   (self.in_features, self.out_features), self.dtype,
+                   fix="in_features is the number of features per sample and out_features "
+                       "the number of units; neither is the number of samples or pixels.")
         weight_init = initializers.get(init, "Dense")
         self.W = Parameter(weight_init((self.in_features, self.out_features), as_rng(rng),
                                        self.dtype))

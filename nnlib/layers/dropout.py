@@ -1,4 +1,5 @@
-"""``Dropout``, the regularisation layer of chapters/08_generalization.ipynb."""
+"""``Dropout``, the regularisation layer derived in chapters/08_generalization.ipynb,
+"Inverted dropout, derived"."""
 
 from __future__ import annotations
 

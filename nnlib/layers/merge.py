@@ -1,7 +1,8 @@
 """Merge layers for graph models: ``Add``, ``Multiply`` and ``Concatenate`` combine a
 *list* of inputs, and their backward returns a list of gradients, one per input. They
-declare it with ``multi_input = True`` (see ``Layer``). Graph models are built in
-chapters/11_residual_recurrent.ipynb."""
+declare it with ``multi_input = True`` (see ``Layer``). Their backward passes are the rules
+for a sum and a product in chapters/06_backpropagation.ipynb, "The chain rule on a
+computational graph"; examples/block_letter_ocr.ipynb builds a graph model with them."""
 
 from __future__ import annotations
 

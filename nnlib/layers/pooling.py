@@ -1,5 +1,6 @@
-"""Pooling layers for images ``(N, C, H, W)``: ``MaxPool2D`` and ``AvgPool2D``, built in
-chapters/10_pooling_cnns.ipynb on the kernels of :mod:`nnlib.functional.pooling`."""
+"""Pooling layers for images ``(N, C, H, W)``: ``MaxPool2D`` and ``AvgPool2D``, derived in
+chapters/10_pooling_cnns.ipynb, "Pooling: one number per window" and "Backward: where
+does the gradient go?", on the kernels of :mod:`nnlib.functional.pooling`."""
 
 from __future__ import annotations
 

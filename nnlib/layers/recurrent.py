@@ -1,5 +1,6 @@
 """Recurrent layers for sequences ``(N, T, D)``: ``RNN``, ``LSTM`` and ``LastTimeStep``.
-Backpropagation through time is derived in chapters/11_residual_recurrent.ipynb.
+Derived in chapters/11_residual_recurrent.ipynb, "The recurrent network, unrolled",
+"Backpropagation through time" and "The LSTM: a memory that adds".
 
 Both layers return every hidden state, ``(N, T, H)``. The input projection of all time
 steps is one GEMM before the time loop, and the weight gradients are one GEMM each after
@@ -12,7 +13,7 @@ import numpy as np
 from scipy import special
 
 from .. import init as initializers
-from .._validation import ShapeError, check_int, reject_unknown_kwargs, shape_str
+from .._validation import ShapeError, check_int, check_size, reject_unknown_kwargs, shape_str
 from ..utils import as_rng
 from .base import Layer, Parameter
 
@@ -33,6 +34,11 @@ class _Recurrent(Layer):
         self._set_dtype(dtype)
         rng = as_rng(rng)
         d, h, g = self.input_size, self.hidden_size, self.gates
+        fix = ("input_size is the number of features per time step and hidden_size the "
+               "size of the state; neither is the number of samples or time steps.")
+        for what, shape in (("an input weight matrix Wx", (d, g * h)),
+                            ("a recurrent weight matrix Wh", (h, g * h))):
+            check_size(f"{name}({d}, {h})", what, shape, self.dtype, fix=fix)
         self.Wx = Parameter(initializers.glorot_uniform((d, g * h), rng, self.dtype))
         self.Wh = Parameter(np.concatenate([initializers.orthogonal((h, h), rng, self.dtype)
                                             for _ in range(g)], axis=1))

@@ -1,20 +1,52 @@
 """Layers made of layers: ``LayerGroup`` (the shared base), ``Container`` (an ordered
 chain) and ``Residual`` (``x + f(x)``). ``Sequential`` and the graph ``Model`` build on
-these. Residual connections are motivated in chapters/11_residual_recurrent.ipynb.
+these. Residual connections are derived in chapters/11_residual_recurrent.ipynb, "The
+residual block: $y = x + f(x)$".
 """
 
 from __future__ import annotations
 
-from .._validation import ShapeError, shape_str
+from collections import Counter
+
+from .._validation import ShapeError, float_dtype, shape_str
 from ..layers.base import Layer
 
-__all__ = ["LayerGroup", "Container", "Residual"]
+__all__ = ["LayerGroup", "Container", "Residual", "calls_sharing_layers"]
+
+
+def _layers_inside(layer):
+    """The ids of ``layer`` and of every layer inside it (children, recursively)."""
+    seen, todo = set(), [layer]
+    while todo:
+        current = todo.pop()
+        if id(current) not in seen:
+            seen.add(id(current))
+            todo.extend(current.children())
+    return seen
+
+
+def calls_sharing_layers(layers):
+    """For the layer calls of one forward pass, in order (a layer may come more than
+    once): True for each call that runs a layer -- itself, or one inside it -- that
+    another call of the pass runs too.
+
+    Each later call overwrites such a layer's forward cache (its ``_`` attributes), so
+    the model saves the cache after each of these calls and puts it back before that
+    call's backward (:meth:`Layer.save_cache`). Backward runs the calls in reverse
+    order, so every call finds its own cache. For a container the saved cache holds its
+    children's too, which is how the swap reaches layers inside containers.
+    """
+    inside = [_layers_inside(layer) for layer in layers]
+    counts = Counter(i for ids in inside for i in ids)
+    return [any(counts[i] > 1 for i in ids) for ids in inside]
 
 
 class LayerGroup(Layer):
     """A layer made of other layers, ``self.layers``: parameters and buffers are named by
     position (``"0.W"``, ``"2.b"``; nested groups give ``"1.0.W"``), and
-    train/eval/astype reach every member. Base of ``Container`` (chains) and graph
+    train/eval/astype reach every member. A layer that appears more than once (the same
+    layer twice in a chain, or inside two members) is listed once, under its first
+    name, so optimizers step it once. Base of ``Container`` (chains) and graph
     ``Model``s."""
 
     layers = ()
@@ -22,15 +54,26 @@ class LayerGroup(Layer):
     def children(self):
         return list(self.layers)
 
+    def _unique_layers(self):
+        return list(dict.fromkeys(self.layers))
+
     def parameters(self):
-        return {f"{i}.{name}": p
-                for i, layer in enumerate(self.layers)
-                for name, p in layer.parameters().items()}
+        named, seen = {}, set()
+        for i, layer in enumerate(self.layers):
+            for name, p in layer.parameters().items():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    named[f"{i}.{name}"] = p
+        return named
 
     def buffers(self):
-        return {f"{i}.{name}": b
-                for i, layer in enumerate(self.layers)
-                for name, b in layer.buffers().items()}
+        named, seen = {}, set()
+        for i, layer in enumerate(self.layers):
+            for name, b in layer.buffers().items():
+                if id(b) not in seen:
+                    seen.add(id(b))
+                    named[f"{i}.{name}"] = b
+        return named
 
     def train(self):
         self.training = True
@@ -45,20 +88,26 @@ class LayerGroup(Layer):
         return self
 
     def astype(self, dtype):
-        for layer in self.layers:
-            layer.astype(dtype)
+        """Cast every member layer in place; the group's own ``dtype`` (what ``fit`` and
+        ``predict`` convert data to) follows. Returns self."""
+        dt = float_dtype(type(self).__name__, dtype)
+        for layer in self._unique_layers():
+            layer.astype(dt)
+        self.dtype = dt
         return self
 
     def get_config(self):
         return {}  # the layers themselves are the children
 
     def save_cache(self):
+        """Its own cache (with the per-call caches of shared members) and every
+        member's: the whole subtree, for a group that is itself called twice."""
         return {"own": super().save_cache(),
-                "layers": [layer.save_cache() for layer in self.layers]}
+                "layers": [layer.save_cache() for layer in self._unique_layers()]}
 
     def load_cache(self, cache):
         super().load_cache(cache["own"])
-        for layer, layer_cache in zip(self.layers, cache["layers"], strict=True):
+        for layer, layer_cache in zip(self._unique_layers(), cache["layers"], strict=True):
             layer.load_cache(layer_cache)
 
 
@@ -67,6 +116,13 @@ class Container(LayerGroup):
 
     def __init__(self, *layers):
         super().__init__()
+        name = type(self).__name__
+        if not layers:
+            raise ValueError(f"{name} needs at least one layer, got none. Pass the layers in "
+                             f"order: {name}(nl.Dense(784, 64), nl.ReLU(), nl.Dense(64, 10)).")
+        if len(layers) == 1 and isinstance(layers[0], (list, tuple)):
+            raise TypeError(f"{name} takes the layers as separate arguments, got one "
+                            f"{type(layers[0]).__name__}. Unpack it: {name}(*layers).")
         for i, layer in enumerate(layers):
             if not isinstance(layer, Layer):
                 hint = " Did you forget the parentheses, e.g. nl.ReLU()?" if (
@@ -74,12 +130,22 @@ class Container(LayerGroup):
                 raise TypeError(f"{type(self).__name__} takes Layer objects; argument {i} is "
                                 f"{layer!r}.{hint}")
         self.layers = list(layers)
+        self._shared_key = self._shared = None
+        self._caches = {}  # position -> forward cache of that call, for shared layers
+
+    def _shared_calls(self):
+        """calls_sharing_layers for the chain, recomputed only if ``layers`` changed."""
+        key = tuple(map(id, self.layers))
+        if key != self._shared_key:
+            self._shared_key, self._shared = key, calls_sharing_layers(self.layers)
+        return self._shared
 
     @classmethod
     def from_config(cls, config, children=()):
         return cls(*children, **config)
 
     def _forward_chain(self, x):
+        shared, caches = self._shared_calls(), {}
         for i, layer in enumerate(self.layers):
             try:
                 out = layer.forward(x)
@@ -88,21 +154,33 @@ class Container(LayerGroup):
                         f"layer {i - 1} ({self.layers[i - 1]!r}) output {shape_str(x.shape)}")
                 raise ShapeError(f"{type(self).__name__} layer {i} ({layer!r}) cannot take "
                                  f"{came}: {e}") from None
+            if shared[i]:  # the layer runs again in this pass: keep this call's cache
+                caches[i] = layer.save_cache()
             x = out
+        self._caches = caches
         return x
 
     def _backward_chain(self, dout, input_grad=True):
         """Backward through every layer in reverse. With ``input_grad=False`` nothing
-        below the first trainable layer runs, and that layer skips its dx: returns None."""
+        below the first trainable layer runs, and that layer skips its dx: returns None.
+        A layer called more than once gets each call's own cache back first."""
         stop = 0 if input_grad else self._first_trainable()
-        for layer in reversed(self.layers[stop + 1:]):
-            dout = layer.backward(dout)
+        for i in range(len(self.layers) - 1, stop, -1):
+            dout = self._member(i).backward(dout)
         if stop == len(self.layers):
             return None
         if input_grad:
-            return self.layers[0].backward(dout)
-        self.layers[stop].backward_params(dout)
+            return self._member(0).backward(dout)
+        self._member(stop).backward_params(dout)
         return None
+
+    def _member(self, i):
+        """Layer ``i``, with the cache of its call in this chain put back if it is
+        shared."""
+        layer = self.layers[i]
+        if i in self._caches:
+            layer.load_cache(self._caches[i])
+        return layer
 
     def _first_trainable(self):
         return next((i for i, layer in enumerate(self.layers) if layer.parameters()),

@@ -9,8 +9,12 @@
 Forward visits the nodes in topological order; backward visits them in reverse and
 *adds up* the gradients arriving at a node from every consumer -- the chain rule where a
 value fans out. A layer used at two nodes shares its weights: each call keeps its own
-forward cache, and both backward passes accumulate into the same ``.grad``. Derived in
-chapters/11_residual_recurrent.ipynb.
+forward cache, and both backward passes accumulate into the same ``.grad``. The same
+holds for a container (a ``Sequential`` block) used at two nodes, and for a layer used
+both at a node and inside a container: every call that runs a layer another call also
+runs saves its cache, children's caches included (``calls_sharing_layers``). Derived in
+chapters/06_backpropagation.ipynb, "The chain rule on a computational graph" (fan-out);
+examples/block_letter_ocr.ipynb builds a graph model.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from ..nodes import Input, Node, connect
 from ..serialization import Saveable
 from ..training import Trainable
 from ..utils import table
-from .containers import LayerGroup
+from .containers import LayerGroup, calls_sharing_layers
 
 __all__ = ["Model"]
 
@@ -44,6 +48,22 @@ def _toposort(outputs):
     for out in outputs:
         visit(out, [])
     return order
+
+
+def _items(spec, key, kind):
+    """``spec[key]``, which must be a list of ``kind`` (Model.from_config's checks)."""
+    value = spec.get(key) if isinstance(spec, dict) else None
+    if not isinstance(value, list) or not all(
+            isinstance(v, kind) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"Model config needs {key!r} as a list of {kind.__name__}s, got "
+                         f"{value!r:.80}.")
+    return value
+
+
+def _index(i, n, what):
+    if not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < n:
+        raise ValueError(f"Model config: {what} index {i!r} is not in [0, {n}).")
+    return i
 
 
 class Model(Trainable, Saveable, LayerGroup):
@@ -81,6 +101,9 @@ class Model(Trainable, Saveable, LayerGroup):
         self.layers = list(dict.fromkeys(n.layer for n in self.nodes if n.layer is not None))
         self._uses = {id(layer): sum(n.layer is layer for n in self.nodes)
                       for layer in self.layers}
+        calls = [n for n in self.nodes if n.layer is not None]
+        self._shared_nodes = {id(n) for n, shared in zip(
+            calls, calls_sharing_layers([n.layer for n in calls]), strict=True) if shared}
         dtypes = {layer.dtype for layer in self.layers if layer.dtype is not None}
         if len(dtypes) > 1:
             raise TypeError(f"Model layers must share one dtype, got "
@@ -103,7 +126,7 @@ class Model(Trainable, Saveable, LayerGroup):
                 continue
             args = [values[id(p)] for p in node.parents]
             values[id(node)] = node.layer.forward(args if node.layer.multi_input else args[0])
-            if self._uses[id(node.layer)] > 1:  # shared: remember this call's cache
+            if id(node) in self._shared_nodes:  # shared: remember this call's cache
                 self._caches[id(node)] = node.layer.save_cache()
         return [values[id(n)] for n in self.outputs]
 
@@ -130,17 +153,39 @@ class Model(Trainable, Saveable, LayerGroup):
         xs = list(x) if isinstance(x, (list, tuple)) else [x]
         if len(xs) != self.n_inputs:
             raise ValueError(f"Model has {self.n_inputs} inputs, got {len(xs)} arrays.")
-        for node, v in zip(self.inputs, xs, strict=True):
+        for v in xs:
             check_array("Model", v)
             check_finite("Model", v)
-            if v.shape[1:] != node.shape:
-                raise ShapeError(f"Model input expected per-sample shape {shape_str(node.shape)}"
-                                 f", got {shape_str(v.shape[1:])} (array {shape_str(v.shape)}).")
+        self._check_input_shapes(xs, "inputs")
         outs = self._forward_many(xs)
         return outs[0] if self.n_outputs == 1 else outs
 
+    def _check_dout(self, dout):
+        """As every layer's, and a one-output model also takes ``[dout]``."""
+        if (isinstance(dout, (list, tuple)) and len(dout) == 1
+                and not isinstance(self.__dict__.get("_out_shape"), list)):
+            dout = dout[0]
+        super()._check_dout(dout)
+
+    def _check_input_shapes(self, xs, what):
+        """Each array's per-sample shape must be its Input's: nothing is broadcast."""
+        for i, (node, v) in enumerate(zip(self.inputs, xs, strict=True)):
+            if v.shape[1:] != node.shape:
+                which = f"Model input {i}" if self.n_inputs > 1 else "Model"
+                if v.ndim == len(node.shape) and v.shape == node.shape:
+                    fix = "A single sample? Add the batch axis: x[None]."
+                else:
+                    fix = (f"Reshape the data to (N, {', '.join(map(str, node.shape))}), or "
+                           f"build the model on nl.Input({tuple(v.shape[1:])}).")
+                raise ShapeError(f"{which} expected per-sample shape {shape_str(node.shape)}, "
+                                 f"got {shape_str(v.shape[1:])} in the {what} (array "
+                                 f"{shape_str(v.shape)}; the nl.Input is "
+                                 f"{shape_str(node.shape)}). {fix}")
+
     def backward(self, dout):
-        """Gradients with respect to the inputs (a list, or one array for one input)."""
+        """Gradients with respect to the inputs (a list, or one array for one input).
+        ``dout`` is one array per output, of the shapes forward returned; anything else
+        is refused before any gradient changes."""
         douts = list(dout) if isinstance(dout, (list, tuple)) else [dout]
         grads = self._backward_many(douts, input_grad=True)
         return grads[0] if self.n_inputs == 1 else grads
@@ -159,17 +204,25 @@ class Model(Trainable, Saveable, LayerGroup):
 
     @classmethod
     def from_config(cls, config, children=()):
-        """Rewire ``children`` (the layers, in ``self.layers`` order) as ``config`` says."""
+        """Rewire ``children`` (the layers, in ``self.layers`` order) as ``config`` says.
+        Every index is checked (a model file may be damaged): a node's parents come
+        before it, layers are indices into ``children``, nothing wraps around."""
         nodes = []
-        for spec in config["nodes"]:
-            if spec["layer"] is None:
-                nodes.append(Input(tuple(spec["shape"])))
+        for k, spec in enumerate(_items(config, "nodes", dict)):
+            if spec.get("layer") is None:
+                nodes.append(Input(_items(spec, "shape", int)))
                 continue
-            layer = children[spec["layer"]]
-            parents = [nodes[i] for i in spec["parents"]]
+            layer = children[_index(spec["layer"], len(children), f"node {k}'s layer")]
+            parents = [nodes[_index(i, k, f"node {k}'s parent")]
+                       for i in _items(spec, "parents", int)]
+            if not parents or (len(parents) > 1 and not layer.multi_input):
+                raise ValueError(f"Model config: node {k} ({layer!r}) has {len(parents)} "
+                                 f"parents.")
             nodes.append(connect(layer, parents if layer.multi_input else parents[0]))
-        return cls(inputs=[nodes[i] for i in config["inputs"]],
-                   outputs=[nodes[i] for i in config["outputs"]])
+        return cls(inputs=[nodes[_index(i, len(nodes), "input")]
+                           for i in _items(config, "inputs", int)],
+                   outputs=[nodes[_index(i, len(nodes), "output")]
+                            for i in _items(config, "outputs", int)])
 
     # --- inspection ---------------------------------------------------------------------
     def edges(self):
@@ -181,19 +234,19 @@ class Model(Trainable, Saveable, LayerGroup):
         """Nodes in order with their layer, output shape, parameter count and inputs."""
         index = {id(n): i for i, n in enumerate(self.nodes)}
         rows = [("#", "node", "output shape", "params", "from")]
-        counted, total = set(), 0
+        counted = set()
         for i, node in enumerate(self.nodes):
             layer = node.layer
             count = 0
             if layer is not None and id(layer) not in counted:
                 counted.add(id(layer))
                 count = sum(p.size for p in layer.parameters().values())
-                total += count
             label = (f"Input {self.inputs.index(node)}" if layer is None else repr(layer)) \
                 + (" (shared)" if layer is not None and self._uses[id(layer)] > 1 else "")
             rows.append((str(i), label, shape_str(("N", *node.shape)), f"{count:,}",
                          ", ".join(str(index[id(p)]) for p in node.parents) or "-"))
         outs = ", ".join(str(index[id(n)]) for n in self.outputs)
+        total = sum(p.size for p in self.parameters().values())  # shared ones once
         return table(rows, title=f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}",
                      footer=f"total parameters: {total:,}", right=(3,))
 

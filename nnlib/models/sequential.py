@@ -1,6 +1,6 @@
 """``Sequential``: layers applied in order, with ``fit``, ``evaluate`` and ``predict``
-(from :mod:`nnlib.training`), ``summary`` and ``save``/``load``. Built in
-chapters/07_training.ipynb.
+(from :mod:`nnlib.training`), ``summary`` and ``save``/``load``. First trained in
+chapters/07_training.ipynb, "7 · An MLP on real digits, with a live dashboard".
 """
 
 from __future__ import annotations
@@ -72,12 +72,17 @@ class Sequential(Trainable, Saveable, Container):
         in_shape = tuple(input_shape or self._input_shape or self._guess_input_shape())
         shape = in_shape
         rows = [("#", "layer", "output shape", "params")]
-        total = 0
+        first = {}  # a layer used twice is counted at its first position only
         for i, layer in enumerate(self.layers):
             shape = layer.output_shape(shape)
-            count = sum(p.size for p in layer.parameters().values())
-            total += count
-            rows.append((str(i), repr(layer), shape_str(("N", *shape)), f"{count:,}"))
+            label, count = repr(layer), 0
+            if id(layer) in first:
+                label += f" (shared with layer {first[id(layer)]})"
+            else:
+                first[id(layer)] = i
+                count = sum(p.size for p in layer.parameters().values())
+            rows.append((str(i), label, shape_str(("N", *shape)), f"{count:,}"))
+        total = sum(p.size for p in self.parameters().values())  # each parameter once
         dtype = self.dtype.name if self.dtype is not None else "float32"
         return table(rows, title=f"Sequential, input {shape_str(('N', *in_shape))}",
                      footer=f"total parameters: {total:,} ({dtype})", right=(3,))

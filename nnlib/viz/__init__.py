@@ -11,6 +11,13 @@ from .arrays import (
     plot_timings,
 )
 from .attention import attention_explorer, attention_layers, attention_maps, plot_attention
+from .autograd_views import (
+    EXPRESSIONS,
+    autograd_explorer,
+    backward_steps,
+    expression_graph,
+    plot_expression_graph,
+)
 from .backprop_views import (
     STEP_FUNCTIONS,
     backprop_explorer,
@@ -122,4 +129,7 @@ __all__ = [
     "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
     # chapter 08 (regularization)
     "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
+    # chapter 14 (autograd_views)
+    "EXPRESSIONS", "expression_graph", "backward_steps", "plot_expression_graph",
+    "autograd_explorer",
 ]

@@ -110,7 +110,10 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
 
     def draw(fig, axes, init, std, activation, depth, width):
         acts, grads = layer_profile(init, activation, depth, width=width, n=256, std=std)
-        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads)
+        # the name in the title: with fan_in = fan_out, lecun_normal and glorot_normal draw
+        # the same weights, and only the title tells the two pictures apart
+        label = f"init {init}, std {std:.3g}" if init == "normal" else f"init {init}"
+        return plot_layer_profile(axes[0], axes[1], axes[2], acts, grads, label=label)
 
     return View(draw, controls, ncols=3, width=13, height=3.8,
                 title="Initialisation and depth: activations and gradients layer by layer",

@@ -27,6 +27,7 @@ without ``NNLIB_BOOK`` the test builds its own copy.
 import functools
 import json
 import os
+import posixpath
 import re
 import sys
 import threading
@@ -72,10 +73,13 @@ def notebook_facts(source):
         return state.get(layout.replace("IPY_MODEL_", ""), {}).get("state", {}).get(
             "display") != "none"
 
+    outputs = [out for cell in nb["cells"] for out in cell.get("outputs", ())]
     views = sum(WIDGET_VIEW in out.get("data", {}) and shown(out["data"][WIDGET_VIEW])
-                for cell in nb["cells"] for out in cell.get("outputs", ()))
+                for out in outputs)
+    figures = sum(any(m.startswith("image/") for m in out.get("data", {})) and
+                  WIDGET_VIEW not in out.get("data", {}) for out in outputs)
     markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown))
+    return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown)), figures
 
 
 @pytest.fixture(scope="module")
@@ -147,28 +151,45 @@ PAGE_STATE = r"""() => {
 }"""
 
 
+READY = """() => document.documentElement.dataset.math === 'ready'
+    && Array.from(document.images).every(i => i.complete)"""
+
+
+def watch(context, base, problems):
+    """Record on ``problems`` every request that would leave the machine (refused by
+    Chromium's resolver rules anyway), every failed or 4xx/5xx load and every script
+    error. A listener rather than a router: routing switches the HTTP cache off, and
+    each page would parse MathJax again."""
+    def request(r):
+        if not r.url.startswith((base, "data:", "blob:")):
+            problems.append(f"request leaving the machine: {r.url}")
+
+    def failed(r):
+        if r.failure != "net::ERR_ABORTED" or not r.url.startswith(base):
+            problems.append(f"failed: {r.url} {r.failure}")
+
+    context.on("request", request)
+    context.on("requestfailed", failed)
+    context.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+
+
+def load(page, base, path):
+    """Open a page and wait until MathJax typeset it, its images loaded and its fonts
+    (MathJax's too) are in."""
+    page.goto(base + path, wait_until="load")
+    page.wait_for_function(READY, timeout=90_000)
+    page.evaluate("document.fonts.ready.then(() => true)")
+
+
 def open_page(browser, base, path, viewport=SCREEN):
-    """The page loaded and typeset, with what went wrong while loading it."""
+    """The page loaded and typeset in a context of its own, with what went wrong."""
     context = browser.new_context(viewport=viewport, service_workers="block")
     problems = []
-
-    def route(r):
-        url = r.request.url
-        if url.startswith(base) or url.startswith("data:"):
-            r.continue_()
-        else:
-            problems.append(f"request leaving the machine: {url}")
-            r.abort()
-
-    context.route("**/*", route)
+    watch(context, base, problems)
     page = context.new_page()
-    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
-    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
     page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
     page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
-    page.goto(base + path, wait_until="load")
-    page.wait_for_function("document.documentElement.dataset.math === 'ready'", timeout=90_000)
-    page.wait_for_load_state("networkidle")
+    load(page, base, path)
     return context, page, problems
 
 
@@ -188,16 +209,24 @@ def test_every_notebook_of_the_course_has_a_page(site):
 
 @pytest.fixture(scope="module")
 def crawl(site, browser):
-    """Every page of the site opened once: ``{path: (state, problems)}``. Screenshots of
-    the landing page, each chapter's and example's top and its first view."""
+    """Every page of the site opened once, one after the other in one tab as a reader
+    clicks through (MathJax comes from the cache after the first page): ``{path:
+    (state, problems)}``. Screenshots of the landing page, each chapter's and example's
+    top and its first view."""
     base, folder = site
     ARTIFACTS.mkdir(exist_ok=True)
     pages = {}
-    for path in site_pages(folder):
-        context, page, problems = open_page(browser, base, path)
-        try:
+    context = browser.new_context(viewport=SCREEN, service_workers="block")
+    problems = []
+    watch(context, base, problems)
+    page = context.new_page()
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    try:
+        for path in site_pages(folder):
+            start = len(problems)
+            load(page, base, path)
             state = page.evaluate(PAGE_STATE)
-            pages[path] = (state, problems)
             stem = path.replace("/", "_")[:-len(".html")]
             if path.startswith(("chapters/", "examples/")) or path == "index.html":
                 page.screenshot(path=str(ARTIFACTS / f"book_{stem}.png"))
@@ -205,8 +234,11 @@ def crawl(site, browser):
                     view = page.locator("figure.book-view").first
                     view.scroll_into_view_if_needed()
                     view.screenshot(path=str(ARTIFACTS / f"book_{stem}_view.png"))
-        finally:
-            context.close()
+            pages[path] = (state, problems[start:])
+        page.wait_for_load_state("networkidle")  # nothing late from the last page either
+        assert len(problems) == sum(len(p) for _, p in pages.values()), problems
+    finally:
+        context.close()
     return pages
 
 
@@ -225,9 +257,12 @@ def test_every_page_loads_offline_with_math_images_and_views(crawl):
         if state["fallback"]:
             failures.append(f"{where} a widget's text fallback or script is on the page")
         if path in facts:
-            views, has_math = facts[path]
+            views, has_math, figures = facts[path]
             if has_math and not state["math"]:
                 failures.append(f"{where} its notebook has math, none was typeset")
+            if state["images"] < figures + views:
+                failures.append(f"{where} {state['images']} images shown, its notebook has "
+                                f"{figures} figures and {views} views")
             if state["views"] != views:
                 failures.append(f"{where} {state['views']} views shown, notebook has {views}")
             for i, view in enumerate(state["savedViews"]):
@@ -235,7 +270,7 @@ def test_every_page_loads_offline_with_math_images_and_views(crawl):
                     failures.append(f"{where} view {i} has no picture or no note: {view}")
     assert not failures, "\n".join(failures)
     chapters = [p for p in crawl if p.startswith("chapters/") and p != "chapters/index.html"]
-    assert chapters and all(crawl[p][0]["images"] for p in chapters if facts[p][0])
+    assert chapters and all(crawl[p][0]["images"] for p in chapters if sum(facts[p][::2]))
 
 
 def test_every_link_inside_the_site_leads_to_a_page_and_heading_that_exist(site, crawl):
@@ -305,3 +340,76 @@ def test_the_landing_page_reads_on_a_phone(site, browser):
         page.wait_for_url(base + target)
     finally:
         context.close()
+
+
+def test_a_request_leaving_the_machine_is_caught(site, browser):
+    """The watch that the crawl relies on does fail a page that loads from another host
+    (the resolver rules refuse the request; the watch names it)."""
+    base, _ = site
+    context, page, problems = open_page(browser, base, "index.html")
+    try:
+        assert not problems, problems
+        page.evaluate("""() => new Promise(done => {
+            const img = new Image();
+            img.onload = img.onerror = () => done();
+            img.src = 'https://cdn.example.org/mathjax.png';
+        })""")
+        page.wait_for_timeout(200)
+    finally:
+        context.close()
+    assert any("request leaving the machine: https://cdn.example.org/" in p
+               for p in problems), problems
+
+
+def test_the_site_reads_from_the_folder_without_a_server(site, browser):
+    """README: "open book/index.html in a browser". From file:// a chapter with math and
+    a view typesets, loads its pictures and MathJax's fonts, and reaches the next page."""
+    _, folder = site
+    base = folder.as_uri() + "/"
+    chapter = next(html_path(s) for s in course_notebooks()
+                   if s.startswith("chapters/") and all(notebook_facts(s)[:2]))
+    context, page, problems = open_page(browser, base, chapter)
+    try:
+        state = page.evaluate(PAGE_STATE)
+        fonts = page.evaluate("""() => Array.from(document.fonts)
+            .filter(f => f.family.startsWith('MJX') && f.status === 'error')
+            .map(f => f.family)""")
+        assert state["math"] and not state["mathErrors"] and not state["broken"], state
+        assert state["savedViews"] and not fonts and not problems, (fonts, problems)
+        page.locator(".book-pager-next").click()
+        page.wait_for_load_state("load")
+        assert page.url.startswith(base) and page.url != base + chapter
+    finally:
+        context.close()
+
+
+def test_search_finds_a_section_and_opens_it(site, browser):
+    """Type a word: the sections that have it are listed, the chapters first; Enter
+    opens the first at its heading. A word found nowhere says so."""
+    base, folder = site
+    word = "im2col"
+    having = [html_path(s) for s in course_notebooks() if s.startswith("chapters/")
+              and word in (ROOT / s).read_text(encoding="utf-8")]
+    assert having, f"no chapter mentions {word}: choose another word for this test"
+    context, page, problems = open_page(browser, base, "index.html")
+    try:
+        page.keyboard.press("/")
+        page.keyboard.type(f"{word} backward")
+        page.wait_for_selector(".book-search-panel:not([hidden]) li")
+        first = page.locator(".book-search-panel a").first
+        href = posixpath.normpath(first.get_attribute("href"))   # "./chapters/..."
+        target, _, anchor = href.partition("#")
+        assert target in having, (href, having)
+        assert word in first.inner_text().lower()
+        page.screenshot(path=str(ARTIFACTS / "book_search.png"))
+        page.keyboard.press("Enter")
+        page.wait_for_url(base + href)
+        page.wait_for_function(READY)
+        if anchor:
+            assert page.locator(f'[id="{unquote(anchor)}"], [id="{anchor}"]').count() == 1
+        page.locator(".book-search-input").fill("qwxzzy")
+        page.wait_for_selector(".book-search-none")
+        assert "No section" in page.locator(".book-search-panel").inner_text()
+    finally:
+        context.close()
+    assert not problems, problems
