@@ -177,10 +177,11 @@ class BCEWithLogitsLoss(Loss):
 
 
 def _check_rows_sum_to_one(owner, target):
-    """Probability targets (N, C): every row must sum to 1, within the rounding of its
-    dtype. A row of zeros (a missing label) or of two ones would train silently wrong."""
-    sums = target.sum(axis=1, dtype=np.float64)
-    tol = max(1e-6, 10 * target.shape[1] * np.finfo(target.dtype).eps)
+    """Probability targets (N, C), or (N, T, C) for sequences: every row (the last axis)
+    must sum to 1, within the rounding of its dtype. A row of zeros (a missing label) or
+    of two ones would train silently wrong."""
+    sums = target.sum(axis=-1, dtype=np.float64).reshape(-1)   # rows in C order
+    tol = max(1e-6, 10 * target.shape[-1] * np.finfo(target.dtype).eps)
     bad = np.flatnonzero(np.abs(sums - 1) > tol)
     if bad.size:
         i = int(bad[0])
@@ -202,7 +203,8 @@ class CrossEntropyLoss(Loss):
     Sequences: logits ``(N, T, C)`` with labels ``(N, T)`` (or probabilities ``(N, T,
     C)``) score every position, the mean over all N T positions (as PyTorch's
     cross-entropy with the classes on axis 1); accuracy is then per position. This is
-    the loss of a language model, chapters/13_attention_transformers.ipynb.
+    the loss of a language model, chapters/13_attention_transformers.ipynb, "A
+    character-level language model".
     """
 
     has_accuracy = True

@@ -53,7 +53,19 @@ ROWS = {
     "Sequential": (lambda: nl.Sequential(nl.Dense(3, 4, rng=0), nl.ReLU(),
                                          nl.Dense(4, 2, rng=1)), (4, 3)),
     "Model": (small_graph, (4, 3)),
+    "BatchNorm1D": (lambda: nl.BatchNorm1D(3), (4, 3)),
+    "BatchNorm1D eval": (lambda: nl.BatchNorm1D(3).eval(), (4, 3)),
+    "BatchNorm2D": (lambda: nl.BatchNorm2D(2), (3, 2, 4, 5)),
+    "LayerNorm": (lambda: nl.LayerNorm(5), (4, 3, 5)),
+    "GELU": (nl.GELU, (4, 5)),
+    "Embedding": (lambda: nl.Embedding(7, 5, rng=0), (4, 3)),
+    "PositionalEmbedding": (lambda: nl.PositionalEmbedding(6, 5, rng=0), (4, 3, 5)),
+    "MultiHeadAttention": (lambda: nl.MultiHeadAttention(6, 2, rng=0), (4, 3, 6)),
+    "TransformerBlock": (lambda: nl.TransformerBlock(4, 2, causal=True, rng=0), (4, 3, 4)),
 }
+
+# Rows whose input is integer token ids in [0, vocab) (no gradient: dx is None).
+TOKEN_IDS = {"Embedding": 7}
 
 # Public Layer classes that are bases, never used as they are.
 ABSTRACT = {nl.Layer, nl.Merge, nl.LayerGroup, nl.Container}
@@ -72,8 +84,11 @@ def make(name, seed=0):
     factory, shape = ROWS[name]
     rng = np.random.default_rng(seed)
     layer = factory()
-    x = ([rng.standard_normal(s).astype(np.float32) for s in shape]
-         if isinstance(shape, list) else rng.standard_normal(shape).astype(np.float32))
+    if name in TOKEN_IDS:
+        x = rng.integers(0, TOKEN_IDS[name], shape)
+    else:
+        x = ([rng.standard_normal(s).astype(np.float32) for s in shape]
+             if isinstance(shape, list) else rng.standard_normal(shape).astype(np.float32))
     return layer, x, layer.forward(x)
 
 
@@ -110,6 +125,8 @@ def test_a_dout_of_another_shape_is_refused_and_changes_nothing(name, why):
     dx = layer.backward(np.ones_like(y))
     if isinstance(x, list):
         assert [g.shape for g in dx] == [v.shape for v in x]
+    elif name in TOKEN_IDS:
+        assert dx is None      # integer ids have no gradient
     else:
         assert dx.shape == x.shape
 

@@ -75,6 +75,28 @@ CASES = [
      r"RNN\(1000000, 100000\) would need an input weight matrix Wx"),
     ("lstm-huge", lambda: nl.LSTM(8, 10**5), ValueError,
      r"LSTM\(8, 100000\) would need a recurrent weight matrix Wh of shape \(100000, 400000\)"),
+    ("batchnorm1d-huge", lambda: nl.BatchNorm1D(10**10), ValueError,
+     r"BatchNorm1D\(10000000000\) would need a scale gamma of shape \(10000000000,\).*GiB"
+     r".*number of features per sample"),
+    ("batchnorm2d-huge", lambda: nl.BatchNorm2D(10**10), ValueError,
+     r"BatchNorm2D\(10000000000\) would need a scale gamma.*number of channels"),
+    ("layernorm-huge", lambda: nl.LayerNorm((10**5, 10**5)), ValueError,
+     r"LayerNorm\(\(100000, 100000\)\) would need a scale gamma of shape \(100000, 100000\)"),
+    ("embedding-huge", lambda: nl.Embedding(10**6, 10**6), ValueError,
+     r"Embedding\(1000000, 1000000\) would need an embedding table W .*TiB.*vocabulary size"),
+    ("positional-embedding-huge", lambda: nl.PositionalEmbedding(10**7, 10**4), ValueError,
+     r"PositionalEmbedding\(10000000, 10000\) would need a position table P.*longest "
+     r"sequence"),
+    ("positional-embedding-sinusoidal-huge",
+     lambda: nl.PositionalEmbedding(10**7, 10**4, kind="sinusoidal"), ValueError,
+     r"would need a position table P of shape \(10000000, 10000\)"),
+    ("attention-huge", lambda: nl.MultiHeadAttention(10**5, 2), ValueError,
+     r"MultiHeadAttention\(100000, 2\) would need a query weight Wq of shape "
+     r"\(100000, 100000\).*feature size D"),
+    ("transformer-block-huge", lambda: nl.TransformerBlock(10**5, 2), ValueError,
+     r"would need a query weight Wq of shape \(100000, 100000\)"),
+    ("transformer-block-huge-mlp", lambda: nl.TransformerBlock(64, 2, mlp_ratio=2**25),
+     ValueError, r"Dense\(64, 2147483648\) would need a weight matrix W"),
     # -- complex numbers are refused, never cast to real with a warning
     ("complex-predict", lambda: mlp().predict(np.ones((3, 2)) + 1j), TypeError,
      r"real-valued inputs, got complex.*x\.real"),

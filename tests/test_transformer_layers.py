@@ -404,6 +404,45 @@ def test_fit_trains_a_sequence_model_on_integer_tokens(rng):
     assert model.predict(x[:3]).shape == (3, 5, 6)
 
 
+def test_fit_predict_evaluate_validate_but_keep_token_ids_integers(rng, monkeypatch):
+    """fit / predict / evaluate check their data (nnlib.training: numeric, finite, real,
+    the per-sample shape through one sample) and convert inputs to the model's dtype --
+    except the input of a model whose first layer is an Embedding: its token ids reach the
+    layer as the integers they are, never refused and never cast to float."""
+    seen = []
+    forward = nl.Embedding.forward
+    monkeypatch.setattr(nl.Embedding, "forward",
+                        lambda self, idx: seen.append(idx.dtype) or forward(self, idx))
+    model = tiny_sequence_model()
+    assert model._index_inputs() == [True]
+    for dtype in (np.int64, np.int32, np.uint8):
+        x = rng.integers(0, 6, (16, 5)).astype(dtype)
+        y = rng.integers(0, 6, (16, 5))
+        model.fit(x, y, loss="cross_entropy", optimizer=nl.SGD(model.parameters(), lr=0.01),
+                  epochs=1, batch_size=8, verbose=False, validation_data=(x[:4], y[:4]))
+        assert model.predict(x).shape == (16, 5, 6)
+        assert set(model.evaluate(x, y, loss="cross_entropy")) >= {"loss", "accuracy"}
+        assert seen and set(seen) == {np.dtype(dtype)}, seen
+        seen.clear()
+    # nested Python lists of ints are integer ids too
+    assert model.predict([[0, 1, 2, 3, 4]]).shape == (1, 5, 6)
+    assert seen == [np.dtype(np.int64)]
+    # main's validation still applies to them: ids out of the table, floats, NaN
+    with pytest.raises(ValueError, match=r"got index 9, but indices must be in \[0, 5\]"):
+        model.predict(np.full((2, 5), 9))
+    with pytest.raises(TypeError, match=r"Embedding expected integer indices, got float"):
+        model.predict(np.full((2, 5), 1.5))
+    with pytest.raises(ValueError, match=r"NaN|finite"):
+        model.predict(np.full((2, 5), np.nan))
+
+
+def test_a_model_without_an_embedding_still_casts_integer_inputs(rng):
+    model = nl.Sequential(nl.Dense(3, 2, rng=0))
+    assert model._index_inputs() == [False]
+    out = model.predict(rng.integers(0, 5, (4, 3)))
+    assert out.dtype == np.float32
+
+
 def test_a_graph_model_keeps_integer_inputs_for_its_embedding(rng):
     tokens, extra = nl.Input((4,)), nl.Input((4, 8))
     h = nl.Add()([nl.Embedding(5, 8, rng=0)(tokens), extra])

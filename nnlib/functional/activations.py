@@ -86,7 +86,8 @@ def elu_grad(x, alpha=1.0):
     return np.where(x > 0, 1, alpha * np.exp(np.minimum(x, 0))).astype(x.dtype)
 
 
-# GELU, the activation of transformers (chapters/13_attention_transformers.ipynb):
+# GELU, the activation of transformers, derived in
+# chapters/13_attention_transformers.ipynb, "The transformer block":
 # x Phi(x), with Phi the standard normal CDF. The "tanh" form (Hendrycks & Gimpel, 2016,
 # used by GPT-2) is within 1e-3 of it and costs one np.tanh instead of SciPy's erf, which
 # is ~40x slower than np.tanh on float32 arrays.

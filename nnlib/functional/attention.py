@@ -1,6 +1,7 @@
 """Attention kernels: scaled dot-product attention with an optional mask, its backward,
 the causal mask, and the split of the feature axis into heads. Derived in
-chapters/13_attention_transformers.ipynb.
+chapters/13_attention_transformers.ipynb, "Scaled dot-product attention", "Masking: what a
+position may see" and "Multi-head attention".
 
 For queries ``q`` (Tq, d), keys ``k`` (Tk, d) and values ``v`` (Tk, dv):
 

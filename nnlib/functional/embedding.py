@@ -1,6 +1,7 @@
 """Embedding kernels: looking up rows of a table by integer index, the gradient of that
 lookup, and the sinusoidal positional encodings. Derived in
-chapters/13_attention_transformers.ipynb.
+chapters/13_attention_transformers.ipynb, "Tokens and embeddings" and "Attention ignores
+order — positional encodings".
 
 A lookup ``W[idx]`` is the product of one-hot rows with ``W``, so its gradient is the
 product of their transpose with ``dout``: every occurrence of index ``i`` adds its row of

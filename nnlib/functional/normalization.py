@@ -1,7 +1,7 @@
 """Normalisation kernels: batch normalisation (statistics over the batch, one pair per
 feature or channel) and layer normalisation (statistics over each sample's features).
-BatchNorm is derived in chapters/08_generalization.ipynb, LayerNorm in
-chapters/13_attention_transformers.ipynb.
+BatchNorm is derived in chapters/08_generalization.ipynb, "8 · Batch normalisation",
+LayerNorm in chapters/13_attention_transformers.ipynb, "LayerNorm, and its backward".
 
 Both standardise a group of ``m`` numbers and then scale and shift them:
 

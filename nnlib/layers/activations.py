@@ -80,7 +80,7 @@ class ELU(_WithAlpha):
 
 class GELU(Layer):
     """x Phi(x), Phi the standard normal CDF: the activation of transformers, derived in
-    chapters/13_attention_transformers.ipynb. ``approximate="tanh"`` uses
+    chapters/13_attention_transformers.ipynb, "The transformer block". ``approximate="tanh"`` uses
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) instead (as PyTorch's
     ``GELU(approximate="tanh")`` and GPT-2): within 1e-3 of the exact curve and much faster
     on CPU, since it needs no erf. Backward: dout times the derivative of the form used.

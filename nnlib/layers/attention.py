@@ -1,6 +1,6 @@
 """Attention layers: ``MultiHeadAttention`` (self-attention on sequences) and the pre-norm
-``TransformerBlock`` built from it. Derived in chapters/13_attention_transformers.ipynb;
-the kernels are in :mod:`nnlib.functional.attention`.
+``TransformerBlock`` built from it. Derived in chapters/13_attention_transformers.ipynb,
+"Multi-head attention" and "The transformer block"; the kernels are in :mod:`nnlib.functional.attention`.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from .._validation import (
     check_choice,
     check_float,
     check_int,
+    check_size,
     reject_unknown_kwargs,
     shape_str,
 )
@@ -85,6 +86,11 @@ class MultiHeadAttention(Layer):
         self._set_dtype(dtype)
         rng = as_rng(rng)
         d = self.embed_dim
+        for what in ("a query weight Wq", "a key weight Wk", "a value weight Wv",
+                     "an output weight Wo"):
+            check_size(f"MultiHeadAttention({d}, {self.num_heads})", what, (d, d), self.dtype,
+                       fix="embed_dim is the feature size D of each token, not the sequence "
+                           "length or the vocabulary size.")
         for w in ("Wq", "Wk", "Wv", "Wo"):
             setattr(self, w, Parameter(initializers.glorot_uniform((d, d), rng, self.dtype)))
         for b in ("bq", "bk", "bv", "bo"):

@@ -1,6 +1,7 @@
 """Token and position embeddings: ``Embedding`` (a trainable table looked up by integer
 index) and ``PositionalEmbedding`` (adds a code for each position of a sequence).
-Derived in chapters/13_attention_transformers.ipynb; the math is in
+Derived in chapters/13_attention_transformers.ipynb, "Tokens and embeddings" and
+"Attention ignores order — positional encodings"; the math is in
 :mod:`nnlib.functional.embedding`.
 """
 
@@ -12,6 +13,7 @@ from .._validation import (
     ShapeError,
     check_choice,
     check_int,
+    check_size,
     reject_unknown_kwargs,
     shape_str,
 )
@@ -53,6 +55,10 @@ class Embedding(Layer):
         self.num_embeddings = check_int("Embedding", "num_embeddings", num_embeddings, low=1)
         self.embedding_dim = check_int("Embedding", "embedding_dim", embedding_dim, low=1)
         self._set_dtype(dtype)
+        check_size(f"Embedding({self.num_embeddings}, {self.embedding_dim})",
+                   "an embedding table W", (self.num_embeddings, self.embedding_dim),
+                   self.dtype, fix="num_embeddings is the vocabulary size (one row per "
+                                   "token id) and embedding_dim the vector length.")
         self.W = Parameter(as_rng(rng).standard_normal(
             (self.num_embeddings, self.embedding_dim)).astype(self.dtype))
         self._idx = None
@@ -132,6 +138,11 @@ class PositionalEmbedding(Layer):
         self.embed_dim = check_int("PositionalEmbedding", "embed_dim", embed_dim, low=1)
         self.kind = check_choice("PositionalEmbedding", "kind", kind, ("learned", "sinusoidal"))
         self._set_dtype(dtype)
+        check_size(f"PositionalEmbedding({self.max_len}, {self.embed_dim})",
+                   "a position table P", (self.max_len, self.embed_dim), self.dtype,
+                   fix="max_len is the longest sequence (time steps T), not the number of "
+                       "samples or tokens in the data set.",
+                   budgeted=self.kind == "learned")   # a sinusoidal table is not saved
         if self.kind == "learned":
             self.P = Parameter(as_rng(rng).standard_normal(
                 (self.max_len, self.embed_dim)).astype(self.dtype))

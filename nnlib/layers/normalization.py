@@ -1,7 +1,8 @@
 """Normalisation layers: ``BatchNorm1D`` and ``BatchNorm2D`` (statistics over the batch,
 running averages for evaluation) and ``LayerNorm`` (statistics over each sample's own
-features). BatchNorm is derived in chapters/08_generalization.ipynb, LayerNorm in
-chapters/13_attention_transformers.ipynb; the math is in
+features). BatchNorm is derived in chapters/08_generalization.ipynb, "8 · Batch
+normalisation", LayerNorm in chapters/13_attention_transformers.ipynb, "LayerNorm, and its
+backward"; the math is in
 :mod:`nnlib.functional.normalization`.
 """
 
@@ -9,7 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import ShapeError, check_float, check_int, reject_unknown_kwargs, shape_str
+from .._validation import (
+    ShapeError,
+    check_float,
+    check_int,
+    check_size,
+    reject_unknown_kwargs,
+    shape_str,
+)
 from ..functional import normalization as F
 from .base import Layer, Parameter
 
@@ -40,6 +48,11 @@ class _BatchNorm(Layer):
         self.eps = check_float(name, "eps", eps, low=0, low_open=True)
         self._set_dtype(dtype)
         c = self.num_features
+        for what in ("a scale gamma", "a shift beta", "a running mean", "a running variance"):
+            check_size(f"{name}({c})", what, (c,), self.dtype,
+                       fix=f"{self._size_name} is the number of "
+                           f"{'features' if self._ndim == 2 else 'channels'} per sample, "
+                           f"not the number of samples or values.")
         self.gamma = Parameter(np.ones(c, dtype=self.dtype))
         self.beta = Parameter(np.zeros(c, dtype=self.dtype))
         self.running_mean = np.zeros(c, dtype=self.dtype)
@@ -214,6 +227,10 @@ class LayerNorm(Layer):
                                       for s in shape)
         self.eps = check_float("LayerNorm", "eps", eps, low=0, low_open=True)
         self._set_dtype(dtype)
+        for what in ("a scale gamma", "a shift beta"):
+            check_size(f"LayerNorm({self.normalized_shape})", what, self.normalized_shape,
+                       self.dtype, fix="normalized_shape is the per-sample shape of the last "
+                                       "axes to normalise, e.g. D for (N, T, D) input.")
         self.gamma = Parameter(np.ones(self.normalized_shape, dtype=self.dtype))
         self.beta = Parameter(np.zeros(self.normalized_shape, dtype=self.dtype))
         self._xhat = None
