@@ -10,6 +10,13 @@ HASH   := $(shell $(PYTHON) -c "import hashlib;print(hashlib.sha256(open('pyproj
 VENV_READY   := $(VENV)/.venv-ready
 COURSE_STAMP := $(VENV)/.installed-course-$(HASH)
 TEST_STAMP   := $(VENV)/.installed-test-$(HASH)
+# nbgrader (in the test extra) switches on its JupyterLab menus and server extensions in
+# .venv; learners need neither in `make lab` (and formgrader takes seconds to import).
+# They are switched off once nbgrader is there; README "Using nbgrader" turns them on.
+NBGRADER_OFF  := $(VENV)/.nbgrader-extensions-off
+NBGRADER_CONF := $(VENV)/etc/jupyter/jupyter_server_config.d/nbgrader.json
+NBGRADER_SERVER := $(addprefix nbgrader.server_extensions.,formgrader validate_assignment \
+                     assignment_list course_list)
 # Two workers; notebooks are distributed whole (--dist loadfile) so each kernel starts once.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 CHAPTERS  := $(sort $(wildcard chapters/*.ipynb)) $(sort $(wildcard examples/*.ipynb))
@@ -17,7 +24,7 @@ EXERCISES := $(wildcard exercises/*.ipynb)
 SOLUTIONS := $(wildcard solutions/*.ipynb)
 CHROMIUM  ?= /usr/bin/chromium
 
-.PHONY: lab test unit test-versions venv ui-test notebooks lint format bench clean help
+.PHONY: lab test unit test-versions venv ui-test notebooks lint format bench book clean help
 
 help:
 	@echo "make lab        install the course into .venv and open JupyterLab"
@@ -26,6 +33,7 @@ help:
 	@echo "make test-versions  unit tests under every supported Python found (3.10-3.13)"
 	@echo "make ui-test    the real-browser test (JupyterLab in headless Chromium)"
 	@echo "make notebooks  re-execute chapters/ in place (commit the outputs)"
+	@echo "make book       the course as a static website in book/ (open book/index.html)"
 	@echo "make lint       ruff over the library, tests, tools and notebooks"
 	@echo "make bench      run the benchmarks (PyTorch CPU compared when installed)"
 
@@ -71,11 +79,23 @@ $(COURSE_STAMP): pyproject.toml | $(VENV_READY)
 
 $(TEST_STAMP): pyproject.toml | $(VENV_READY)
 	$(BIN)/python -m pip install --quiet -e ".[test]"
-	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-*
+	rm -f $(VENV)/.installed-test-* $(VENV)/.installed-course-* $(NBGRADER_OFF)
+	@$(MAKE) --no-print-directory $(NBGRADER_OFF)
 	touch $@ $(COURSE_STAMP)
 
+# Made only where nbgrader is installed, so a later `make test` that installs it still
+# switches its extensions off.
+$(NBGRADER_OFF): | $(VENV_READY)
+	@if [ -e $(NBGRADER_CONF) ]; then \
+	  echo "switching off nbgrader's JupyterLab menus and server extensions in $(VENV)"; \
+	  log=$$($(BIN)/jupyter server extension disable --sys-prefix $(NBGRADER_SERVER) 2>&1 && \
+	         $(BIN)/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader 2>&1) \
+	    || { echo "$$log" >&2; exit 1; }; \
+	  touch $@; \
+	fi
+
 # JupyterLab refuses to run as root without --allow-root (containers, some ARM boards).
-lab: $(COURSE_STAMP)
+lab: $(COURSE_STAMP) $(NBGRADER_OFF)
 	$(BIN)/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u)),--allow-root) \
 		$(firstword $(CHAPTERS))
 
@@ -85,7 +105,7 @@ lint: $(TEST_STAMP)
 # Unit tests, then every notebook that exists: chapters and exercises under nbval-lax
 # (cells marked NBVAL_CHECK_OUTPUT are compared), solutions with NNLIB_STRICT=1 so a
 # failing check raises.
-test: $(TEST_STAMP) lint
+test: $(TEST_STAMP) $(NBGRADER_OFF) lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests
 ifneq ($(strip $(CHAPTERS) $(EXERCISES)),)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(CHAPTERS) $(EXERCISES)
@@ -94,12 +114,20 @@ ifneq ($(strip $(SOLUTIONS)),)
 	NNLIB_STRICT=1 $(BIN)/python -m pytest $(PYTEST_ARGS) --nbval-lax $(SOLUTIONS)
 endif
 	@if [ -x "$(CHROMIUM)" ]; then $(MAKE) --no-print-directory ui-test; \
-	else echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
+	else $(MAKE) --no-print-directory book && \
+	echo "skipping ui-test: no Chromium at $(CHROMIUM) (apt-get install chromium)"; fi
 
-# JupyterLab on 127.0.0.1 driven by Playwright in Debian's Chromium; screenshots land in
-# test-artifacts/.
-ui-test: $(TEST_STAMP)
-	NNLIB_CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+# Playwright in Debian's Chromium: JupyterLab on 127.0.0.1 running the notebooks, and the
+# static site that `make book` builds (so make test fails on a broken page); screenshots
+# land in test-artifacts/.
+ui-test: $(TEST_STAMP) $(NBGRADER_OFF) book
+	NNLIB_CHROMIUM=$(CHROMIUM) NNLIB_BOOK=$(CURDIR)/book $(BIN)/python -m pytest -p no:nbval -m ui tests/ui
+
+# The course as a static website in book/ (git-ignored): the README as landing page, the
+# chapters with their committed outputs, the examples and the exercise notebooks, math by
+# the MathJax copy of the test extra; nothing is fetched. See README.md, "Read online".
+book: $(TEST_STAMP)
+	$(BIN)/python tools/build_book.py --out book
 
 unit: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS) -p no:nbval -m "not ui" tests

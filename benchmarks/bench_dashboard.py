@@ -11,7 +11,7 @@ import time
 
 from _timing import parse_threads
 
-args = parse_threads(__doc__)
+args = parse_threads(__doc__, default_malloc="default")
 
 
 import nnlib as nl  # noqa: E402

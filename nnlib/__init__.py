@@ -7,45 +7,56 @@ SciPy*. Every object is importable from here::
 
 The core imports only NumPy and SciPy. ``nnlib.viz`` (matplotlib, ipywidgets) and the
 progress bar (tqdm) come with the ``course`` extra and are imported only when used.
+nnlib/README.md is the map of the package: which module holds what, and what each may
+import.
 """
 
-from . import convolution, data, functional, gradcheck, init, losses, optim, pooling
+from . import data, functional, gradcheck, init, layers, losses, models, nodes, optim, utils
 from ._validation import ShapeError
 from .callbacks import Callback, EarlyStopping, History, LearningRateScheduler, ProgressBar
-from .conv import AvgPool2D, Conv2D, MaxPool2D
-from .core import Layer, Parameter
 from .gradcheck import check_layer, numerical_gradient, rel_error
-from .graph import Input, Model, Node
 from .layers import (
     ELU,
-    Container,
+    LSTM,
+    RNN,
+    Add,
+    AvgPool2D,
+    Concatenate,
+    Conv2D,
     Dense,
     Dropout,
     Flatten,
+    LastTimeStep,
+    Layer,
     LeakyReLU,
+    MaxPool2D,
+    Merge,
+    Multiply,
+    Parameter,
+    Pointwise,
     ReLU,
-    Residual,
+    Reshape,
     Sigmoid,
     Softmax,
     Tanh,
 )
 from .losses import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Loss, MSELoss
-from .merge import Add, Concatenate, Multiply, Pointwise, Reshape
-from .model import Sequential
+from .models import Container, LayerGroup, Model, Residual, Sequential
+from .nodes import Input, Node
 from .optim import SGD, Adam, Optimizer, RMSProp, clip_grad_norm
-from .recurrent import LSTM, RNN, LastTimeStep
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "convolution", "data", "functional", "gradcheck", "init", "losses", "optim", "pooling",
-    "ShapeError", "Parameter", "Layer", "Container",
-    "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax",
-    "Flatten", "Dropout", "Residual", "Conv2D", "MaxPool2D", "AvgPool2D",
-    "RNN", "LSTM", "LastTimeStep",
+    "data", "functional", "gradcheck", "init", "layers", "losses", "models", "nodes", "optim",
+    "utils",
+    "ShapeError", "Parameter", "Layer", "LayerGroup", "Container",
+    "Dense", "ReLU", "LeakyReLU", "ELU", "Sigmoid", "Tanh", "Softmax", "Pointwise",
+    "Flatten", "Reshape", "Dropout", "Residual", "Conv2D", "MaxPool2D", "AvgPool2D",
+    "RNN", "LSTM", "LastTimeStep", "Merge", "Add", "Multiply", "Concatenate",
     "Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss",
     "Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm",
-    "Input", "Model", "Node", "Add", "Multiply", "Concatenate", "Reshape", "Pointwise",
-    "Sequential", "Callback", "History", "EarlyStopping", "LearningRateScheduler", "ProgressBar",
+    "Input", "Model", "Node", "Sequential",
+    "Callback", "History", "EarlyStopping", "LearningRateScheduler", "ProgressBar",
     "numerical_gradient", "rel_error", "check_layer",
 ]

@@ -22,27 +22,42 @@ __all__ = ["Callback", "History", "EarlyStopping", "LearningRateScheduler", "Pro
 
 
 class Callback:
-    """Base class with no-op hooks."""
+    """Base class with no-op hooks; override the ones you need. ``fit`` calls them in
+    this order: ``set_model``, ``on_train_begin``, then per epoch ``on_epoch_begin``,
+    ``on_batch_end`` after every batch and ``on_epoch_end``, and ``on_train_end``."""
 
     model = None
 
     def set_model(self, model):
+        """Called first: ``self.model`` is the model being trained (its ``optimizer``
+        attribute is the optimizer given to ``fit``)."""
         self.model = model
 
     def on_train_begin(self, logs):
-        pass
+        """Before the first epoch.
+
+        Parameters
+        ----------
+        logs : dict with ``"metrics"`` (list of str, the keys every ``on_epoch_end`` will
+            report: ``"loss"``, ``"accuracy"``, ``"val_loss"``, ...), ``"epochs"`` (int)
+            and ``"num_batches"`` (int, batches per epoch)
+        """
 
     def on_epoch_begin(self, epoch):
-        pass
+        """Before epoch ``epoch`` (int, 0-based)."""
 
     def on_batch_end(self, batch, logs):
-        pass
+        """After the optimizer step of batch ``batch`` (int, 0-based within the epoch);
+        ``logs["loss"]`` is that batch's loss (float)."""
 
     def on_epoch_end(self, epoch, logs):
-        pass
+        """After epoch ``epoch`` (0-based); ``logs`` maps every metric of
+        ``on_train_begin``'s list to its value (float) for this epoch: training metrics
+        averaged over the epoch's samples, validation metrics over the validation set.
+        Setting ``self.model.stop_training = True`` here ends training."""
 
     def on_train_end(self, logs):
-        pass
+        """After the last epoch (``logs`` is an empty dict)."""
 
 
 class History(Callback):

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .core import Layer
+from .layers.base import Layer
+from .utils import relative_error
 
 __all__ = ["numerical_gradient", "rel_error", "check_layer", "GradCheckReport"]
 
@@ -64,12 +65,12 @@ def rel_error(a, b):
 
     NaN anywhere gives inf, so ``rel_error(...) < tol`` is False for NaN.
     """
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    a, b = np.asarray(a), np.asarray(b)
     if a.shape != b.shape:
         raise ValueError(f"rel_error needs arrays of one shape, got {a.shape} and {b.shape}.")
     if a.size == 0:
         return 0.0
-    err = np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))
+    err = relative_error(a, b)
     return float(np.inf) if np.isnan(err).any() else float(err.max())
 
 
@@ -102,7 +103,8 @@ class GradCheckReport:
 
 
 def _worst(analytic, numeric):
-    err = np.abs(analytic - numeric) / np.maximum(1e-8, np.abs(analytic) + np.abs(numeric))
+    """(largest relative error, its index); NaN counts as infinitely wrong."""
+    err = relative_error(analytic, numeric)
     if np.isnan(err).any():
         return float("inf"), tuple(int(i) for i in np.argwhere(np.isnan(err))[0])
     idx = np.unravel_index(np.argmax(err), err.shape)
@@ -116,22 +118,40 @@ def check_layer(layer, x, *, eps=1e-6, tol=1e-6, seed=0):
     upstream gradient ``dout`` (seeded) makes the check a vector-Jacobian product. The
     layer must be deterministic in its current mode (put Dropout in eval mode).
 
+    Parameters
+    ----------
+    layer : Layer
+    x : ndarray (N, ...), or a list of them for a layer with ``multi_input``
+        (``Add``, ``Concatenate``, ...): then each input is checked, as ``x0``, ``x1``...
+
     Returns
     -------
     GradCheckReport -- ``print`` it to see the worst element of each gradient.
     """
     if not isinstance(layer, Layer):
         raise TypeError(f"check_layer expects a Layer, got {type(layer).__name__}.")
+    if layer.multi_input != isinstance(x, (list, tuple)):
+        raise TypeError(f"check_layer: {layer!r} takes "
+                        f"{'a list of arrays' if layer.multi_input else 'one array'}, got "
+                        f"{'a list' if isinstance(x, (list, tuple)) else 'one array'}.")
     layer = copy.deepcopy(layer).astype(np.float64)
-    x = np.array(x, dtype=np.float64)  # a private copy the check may perturb
-    out = layer.forward(x)
+    # private float64 copies the check may perturb
+    xs = [np.array(v, dtype=np.float64) for v in (x if layer.multi_input else [x])]
+
+    def run(_):
+        return layer.forward(xs if layer.multi_input else xs[0])
+
+    out = run(None)
     dout = np.random.default_rng(seed).standard_normal(out.shape)
     layer.zero_grad()
     dx = layer.backward(dout)
     report = GradCheckReport(repr(layer), tol)
-    report.errors["x"] = _worst(dx, numerical_gradient(lambda _: layer.forward(x), x, dout, eps))
+    if layer.multi_input:
+        for i, (v, g) in enumerate(zip(xs, dx, strict=True)):
+            report.errors[f"x{i}"] = _worst(g, numerical_gradient(run, v, dout, eps))
+    else:
+        report.errors["x"] = _worst(dx, numerical_gradient(run, xs[0], dout, eps))
     for name, p in layer.parameters().items():
         analytic = p.grad.copy()
-        numeric = numerical_gradient(lambda _: layer.forward(x), p.data, dout, eps)
-        report.errors[name] = _worst(analytic, numeric)
+        report.errors[name] = _worst(analytic, numerical_gradient(run, p.data, dout, eps))
     return report

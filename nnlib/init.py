@@ -26,12 +26,12 @@ from __future__ import annotations
 import numpy as np
 
 from ._validation import check_choice, check_float
-from .core import as_rng
+from .utils import as_rng
 
 __all__ = [
     "fans", "zeros", "normal", "glorot_uniform", "glorot_normal", "xavier_uniform",
     "xavier_normal", "he_uniform", "he_normal", "kaiming_uniform", "kaiming_normal",
-    "lecun_uniform", "lecun_normal", "get",
+    "lecun_uniform", "lecun_normal", "orthogonal", "get",
 ]
 
 
@@ -99,6 +99,19 @@ def lecun_normal(shape, rng=None, dtype=np.float32):
     """N(0, 1 / fan_in) (LeCun et al., 1998), for tanh/SELU networks."""
     fan_in, _ = fans(shape)
     return _normal(shape, np.sqrt(1.0 / fan_in), rng, dtype)
+
+
+def orthogonal(shape, rng=None, dtype=np.float32):
+    """A random (semi-)orthogonal matrix of a 2-D ``shape`` (Saxe et al., 2014): its
+    singular values are all 1, so ``h @ W`` keeps the norm of h. Recurrent layers start
+    their ``Wh`` this way, so that gradients neither explode nor vanish over time at the
+    start of training (chapters/11_residual_recurrent.ipynb)."""
+    if len(shape) != 2:
+        raise ValueError(f"orthogonal needs a 2-D shape, got {tuple(shape)}.")
+    a = as_rng(rng).standard_normal((max(shape), min(shape)))
+    q, r = np.linalg.qr(a)
+    q *= np.sign(np.diag(r))  # a uniformly distributed orthogonal matrix
+    return (q if shape[0] >= shape[1] else q.T).astype(dtype)
 
 
 xavier_uniform = glorot_uniform

@@ -11,19 +11,40 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import functional as F
 from ._validation import ShapeError, check_array, check_choice, check_finite, shape_str
+from .functional import losses as F
 
 __all__ = ["Loss", "MSELoss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "get"]
 
 
 class Loss:
-    """Base class: subclasses implement ``_compute(pred, target) -> (loss, dpred)``."""
+    """Base class: subclasses implement ``_compute(pred, target) -> (loss, dpred)``, and
+    the classification losses ``accuracy``.
+
+    A loss's hyperparameters are its constructor keywords, returned by ``get_config``;
+    ``fit`` copies a loss instance given for several outputs, configuration included.
+    """
+
+    #: True when :meth:`accuracy` means something for this loss (classification);
+    #: ``fit`` then reports an ``accuracy`` metric.
+    has_accuracy = False
 
     def __init__(self):
         self._dpred = None
 
     def forward(self, pred, target) -> float:
+        """The loss of a batch, as a float.
+
+        Parameters
+        ----------
+        pred : ndarray of shape (N, ...), float: the model's output
+        target : ndarray, the shape of ``pred`` (integer labels (N,) for
+            ``CrossEntropyLoss``); never broadcast
+
+        Returns
+        -------
+        float. Stores dloss/dpred for :meth:`backward`.
+        """
         name = type(self).__name__
         check_array(name, pred, name="predictions")
         check_array(name, target, name="targets")
@@ -42,7 +63,12 @@ class Loss:
     __call__ = forward
 
     def backward(self):
-        """dloss/dpred, same shape and dtype as the last ``pred``."""
+        """dloss/dpred of the last :meth:`forward`.
+
+        Returns
+        -------
+        ndarray, same shape and dtype as the last ``pred``
+        """
         if self._dpred is None:
             raise RuntimeError(f"{type(self).__name__}.backward was called before forward. "
                                f"Call loss.forward(pred, target) first.")
@@ -58,12 +84,28 @@ class Loss:
                              f"{shape_str(target.shape)} (nothing is broadcast).{fix}")
         check_finite(name, target, name="targets")
 
+    def accuracy(self, pred, target):
+        """Fraction of correct predictions (a float in [0, 1]) for classification
+        losses (``has_accuracy``); None for the others."""
+        return None
+
+    def get_config(self) -> dict:
+        """Constructor keywords that rebuild this loss: ``type(loss)(**config)``."""
+        return {}
+
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
 
 
 class MSELoss(Loss):
-    """mean((pred - target)^2) over all elements; dpred = 2 (pred - target) / size."""
+    """Mean squared error over all elements: mean((pred - target)^2); dpred =
+    2 (pred - target) / size.
+
+    Shapes
+    ------
+    pred, target : (N, ...) of one shape -> a float
+    """
 
     def _compute(self, pred, target):
         return F.mse(pred, target)
@@ -79,7 +121,18 @@ def _check_unit_interval(owner, a, what, fix):
 class BCELoss(Loss):
     """Binary cross-entropy on probabilities p in [0, 1]; mean over all elements.
     p is clipped away from 0 and 1 so the loss stays finite. Prefer ``BCEWithLogitsLoss``
-    on raw scores: it is exact where the sigmoid saturates."""
+    on raw scores: it is exact where the sigmoid saturates.
+
+    Shapes
+    ------
+    pred : (N, ...) probabilities (e.g. after a Sigmoid), target : the same shape, labels
+    0/1 or soft labels in [0, 1] -> a float. Accuracy: p > 0.5 against target > 0.5.
+    """
+
+    has_accuracy = True
+
+    def accuracy(self, pred, target):
+        return float(np.mean((pred > 0.5) == (target > 0.5)))
 
     def _check_target(self, pred, target):
         super()._check_target(pred, target)
@@ -94,7 +147,18 @@ class BCELoss(Loss):
 
 class BCEWithLogitsLoss(Loss):
     """Binary cross-entropy on logits z (sigmoid fused in); mean over all elements.
-    dz = (sigmoid(z) - y) / size. Exact and finite for any finite z."""
+    dz = (sigmoid(z) - y) / size. Exact and finite for any finite z.
+
+    Shapes
+    ------
+    pred : (N, ...) raw scores (logits), target : the same shape, in [0, 1] -> a float.
+    Accuracy: z > 0 against target > 0.5.
+    """
+
+    has_accuracy = True
+
+    def accuracy(self, pred, target):
+        return float(np.mean((pred > 0) == (target > 0.5)))
 
     def _check_target(self, pred, target):
         super()._check_target(pred, target)
@@ -111,7 +175,14 @@ class CrossEntropyLoss(Loss):
     Targets are integer class labels ``(N,)`` in [0, C) or probability rows ``(N, C)``
     (one-hot or soft). The softmax is fused in, so dlogits = (p - y) / N, derived in
     chapters/05_softmax_cross_entropy.ipynb. Do not put a Softmax layer before it.
+    Accuracy: the arg-max of the logits against the label (or the target's arg-max).
     """
+
+    has_accuracy = True
+
+    def accuracy(self, pred, target):
+        labels = target if target.ndim == 1 else target.argmax(axis=1)
+        return float(np.mean(pred.argmax(axis=1) == labels))
 
     def _check_target(self, pred, target):
         name = "CrossEntropyLoss"

@@ -7,8 +7,10 @@ chapters/07_training.ipynb:
 - RMSProp: s = rho * s + (1 - rho) g^2, w -= lr * g / (sqrt(s) + eps);
 - Adam: m, v moving averages of g and g^2, bias-corrected, w -= lr m_hat / (sqrt(v_hat) + eps).
 
-eps is always *outside* the square root. Updates are in place, with per-parameter
-buffers allocated once, so a step makes no large temporaries.
+eps is always *outside* the square root. Parameters are updated in place, and the
+state of each optimizer (velocity, moments) is allocated once per parameter. A step
+still makes a few temporaries the size of a parameter (``lr * v``, ``g * g``,
+``sqrt(v)``): small next to the forward and backward passes.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import math
 import numpy as np
 
 from ._validation import check_float, reject_unknown_kwargs
-from .core import Parameter
+from .layers.base import Parameter
 
 __all__ = ["Optimizer", "SGD", "RMSProp", "Adam", "clip_grad_norm"]
 
@@ -52,7 +54,8 @@ def clip_grad_norm(parameters, max_norm):
 
 
 class Optimizer:
-    """Base class: holds the parameters and the learning rate; subclasses define ``_update``."""
+    """Base class: holds the parameters and the learning rate; subclasses define
+    ``_update``. An optimizer sees only ``parameters()``: buffers are never stepped."""
 
     def __init__(self, params, lr, weight_decay=0.0):
         name = type(self).__name__

@@ -2,8 +2,11 @@
 a JSON string. No pickle anywhere, so loading a file can never run code.
 
 Layout of the archive: ``__nnlib__`` holds ``{"format", "version", "model"}`` where
-"model" is a nested ``{"class", "config", "layers"?}`` description; each parameter is
-stored under ``param/<name>`` with its ``parameters()`` name (``param/0.W``).
+"model" is a nested ``{"class", "config", "children"?}`` description built from each
+layer's ``get_config()`` and ``children()``; each parameter is stored under
+``param/<name>`` with its ``parameters()`` name (``param/0.W``), each buffer under
+``buffer/<name>``. Loading calls ``cls.from_config(config, children)`` bottom up, so
+this module knows only the layer protocol, not any layer or model class.
 """
 
 from __future__ import annotations
@@ -14,12 +17,12 @@ import zipfile
 
 import numpy as np
 
-from .core import Layer
+from .layers.base import Layer
 
 __all__ = ["save_model", "load_model", "Saveable"]
 
 FORMAT = "nnlib-model"
-VERSION = 1
+VERSION = 2
 
 
 def _layer_classes():
@@ -34,41 +37,13 @@ def _layer_classes():
 
 
 def describe(layer):
-    """The JSON-able description of a layer (and, for containers, of its children; for a
-    graph Model, of its nodes and edges too)."""
-    if not getattr(layer, "serializable", True):
-        raise TypeError(f"{layer!r} holds Python functions, which nnlib does not save (that "
-                        f"would need pickle). Save the other weights with np.savez, or "
-                        f"replace it by a built-in layer.")
+    """The JSON-able description of a layer: its class, its ``get_config()`` and, for
+    layers made of layers, the descriptions of its ``children()``."""
     entry = {"class": type(layer).__name__, "config": layer.get_config()}
-    if hasattr(layer, "layers"):
-        entry["layers"] = [describe(child) for child in layer.layers]
-    if hasattr(layer, "nodes"):
-        node_index = {id(n): i for i, n in enumerate(layer.nodes)}
-        layer_index = {id(child): i for i, child in enumerate(layer.layers)}
-        entry["graph"] = {
-            "nodes": [{"layer": layer_index.get(id(n.layer)), "shape": list(n.shape),
-                       "parents": [node_index[id(p)] for p in n.parents]}
-                      for n in layer.nodes],
-            "inputs": [node_index[id(n)] for n in layer.inputs],
-            "outputs": [node_index[id(n)] for n in layer.outputs]}
+    children = layer.children()
+    if children:
+        entry["children"] = [describe(child) for child in children]
     return entry
-
-
-def _build_graph(entry, layers):
-    from .graph import Input, Model, connect
-
-    nodes = []
-    for spec in entry["graph"]["nodes"]:
-        if spec["layer"] is None:
-            nodes.append(Input(tuple(spec["shape"])))
-            continue
-        parents = [nodes[i] for i in spec["parents"]]
-        layer = layers[spec["layer"]]
-        nodes.append(connect(layer, parents if getattr(layer, "takes_list", False)
-                             else parents[0]))
-    return Model(inputs=[nodes[i] for i in entry["graph"]["inputs"]],
-                 outputs=[nodes[i] for i in entry["graph"]["outputs"]])
 
 
 def build(entry):
@@ -78,11 +53,8 @@ def build(entry):
     if name not in classes:
         raise ValueError(f"The model file uses a layer class {name!r} that is not defined. "
                          f"Import or define it before loading.")
-    if "graph" in entry:
-        return _build_graph(entry, [build(child) for child in entry["layers"]])
-    if "layers" in entry:
-        return classes[name](*(build(child) for child in entry["layers"]))
-    return classes[name](**entry["config"])
+    children = [build(child) for child in entry.get("children", [])]
+    return classes[name].from_config(entry["config"], children)
 
 
 def save_model(model, path):
@@ -91,6 +63,7 @@ def save_model(model, path):
     path = os.fspath(path)
     meta = {"format": FORMAT, "version": VERSION, "model": describe(model)}
     arrays = {f"param/{k}": p.data for k, p in model.parameters().items()}
+    arrays.update({f"buffer/{k}": b for k, b in model.buffers().items()})
     tmp = path + ".partial"
     try:
         with open(tmp, "wb") as f:
@@ -129,25 +102,36 @@ def load_model(path, expected=None):
             meta = json.loads(str(archive["__nnlib__"]))
         except (ValueError, TypeError) as e:
             raise _not_a_model(path, f"unreadable '__nnlib__' entry: {e}") from None
-        if meta.get("format") != FORMAT or meta.get("version") != VERSION:
+        if meta.get("format") == FORMAT and meta.get("version") != VERSION:
+            raise ValueError(f"{path!s} was written by another version of nnlib (model file "
+                             f"format {meta.get('version')!r}; this nnlib reads {VERSION}). "
+                             f"Build and train the model again with this version, then save.")
+        if meta.get("format") != FORMAT:
             raise _not_a_model(path, f"format {meta.get('format')!r} version "
                                      f"{meta.get('version')!r}, expected {FORMAT!r} {VERSION}")
         model = build(meta["model"])
-        stored = {k[len("param/"):] for k in archive.files if k.startswith("param/")}
-        params = model.parameters()
-        if stored != set(params):
-            raise ValueError(f"{path!s}: the stored parameters {sorted(stored)} do not match the "
-                             f"architecture's {sorted(params)}. The file is damaged.")
-        for key, p in params.items():
-            value = archive[f"param/{key}"]
-            if value.shape != p.shape:
-                raise ValueError(f"{path!s}: parameter {key} has shape {value.shape}, the "
-                                 f"architecture needs {p.shape}. The file is damaged.")
-            p.data[...] = value
+        _restore(path, archive, "param", {k: p.data for k, p in model.parameters().items()})
+        _restore(path, archive, "buffer", model.buffers())
     if expected is not None and not isinstance(model, expected):
         raise TypeError(f"{path!s} holds a {type(model).__name__}, not a {expected.__name__}. "
                         f"Load it with {type(model).__name__}.load(path).")
     return model
+
+
+def _restore(path, archive, prefix, targets):
+    """Copy the archive's ``prefix/<name>`` arrays into ``targets`` (name -> array), in
+    place, after checking that names and shapes match the rebuilt architecture."""
+    what = {"param": "parameters", "buffer": "buffers"}[prefix]
+    stored = {k[len(prefix) + 1:] for k in archive.files if k.startswith(prefix + "/")}
+    if stored != set(targets):
+        raise ValueError(f"{path!s}: the stored {what} {sorted(stored)} do not match the "
+                         f"architecture's {sorted(targets)}. The file is damaged.")
+    for key, target in targets.items():
+        value = archive[f"{prefix}/{key}"]
+        if value.shape != target.shape:
+            raise ValueError(f"{path!s}: {what[:-1]} {key} has shape {value.shape}, the "
+                             f"architecture needs {target.shape}. The file is damaged.")
+        target[...] = value
 
 
 class Saveable:

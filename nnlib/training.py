@@ -6,6 +6,9 @@ and ``predict`` over lists of inputs and outputs. A model plugs in by providing
 
 from __future__ import annotations
 
+import copy
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import losses as losses_mod
@@ -13,21 +16,37 @@ from ._validation import ShapeError, check_finite, check_float, check_int, rejec
 from .callbacks import Callback, History, ProgressBar
 from .optim import Optimizer
 
-__all__ = ["Trainable", "accuracy"]
-
-_CLASSIFICATION = (losses_mod.CrossEntropyLoss, losses_mod.BCEWithLogitsLoss, losses_mod.BCELoss)
+__all__ = ["Trainable", "TrainingRun"]
 
 
-def accuracy(loss, pred, y):
-    """Fraction of correct predictions for a classification loss, or None (regression)."""
-    if isinstance(loss, losses_mod.CrossEntropyLoss):
-        labels = y if y.ndim == 1 else y.argmax(axis=1)
-        return float(np.mean(pred.argmax(axis=1) == labels))
-    if isinstance(loss, losses_mod.BCEWithLogitsLoss):
-        return float(np.mean((pred > 0) == (y > 0.5)))
-    if isinstance(loss, losses_mod.BCELoss):
-        return float(np.mean((pred > 0.5) == (y > 0.5)))
-    return None
+@dataclass
+class TrainingRun:
+    """Everything one call of ``fit`` works with, and where it is: the data (lists in
+    input and output order), the losses with their weights, the optimizer, the schedule
+    and the callbacks. ``epoch`` and ``batch`` (0-based) say where training is, for the
+    error message when it diverges."""
+
+    xs: list
+    ys: list
+    losses: list
+    weights: list
+    optimizer: Optimizer
+    epochs: int
+    batch_size: int
+    shuffle: bool
+    rng: np.random.Generator
+    validation: tuple | None
+    callbacks: list
+    epoch: int = 0
+    batch: int = 0
+
+    @property
+    def num_samples(self):
+        return len(self.xs[0])
+
+    @property
+    def num_batches(self):
+        return -(-self.num_samples // self.batch_size)
 
 
 class Trainable:
@@ -77,8 +96,8 @@ class Trainable:
                              f"{len(items)} losses: give one loss per output (or a single "
                              f"loss used for every output).")
         losses = [losses_mod.get(item) for item in items]
-        if len({id(L) for L in losses}) < len(losses):  # one instance reused: copy it
-            losses = [type(L)() for L in losses]
+        if len({id(L) for L in losses}) < len(losses):  # one instance reused: copy it,
+            losses = [copy.deepcopy(L) for L in losses]  # configuration included
         weights = [1.0] * self.n_outputs if loss_weights is None else list(loss_weights)
         if len(weights) != self.n_outputs:
             raise ValueError(f"loss_weights needs {self.n_outputs} numbers, got {len(weights)}.")
@@ -87,11 +106,11 @@ class Trainable:
 
     def _metric_names(self, losses):
         if self.n_outputs == 1:
-            return ["loss"] + (["accuracy"] if isinstance(losses[0], _CLASSIFICATION) else [])
+            return ["loss"] + (["accuracy"] if losses[0].has_accuracy else [])
         names = ["loss"]
         for i, L in enumerate(losses):
             names.append(f"out{i}_loss")
-            if isinstance(L, _CLASSIFICATION):
+            if L.has_accuracy:
                 names.append(f"out{i}_accuracy")
         return names
 
@@ -140,76 +159,74 @@ class Trainable:
                    self._as_list(validation_data[1], self.n_outputs, "validation targets",
                                  labels=True))
         self._remember_input_shapes(xs)
-        num_batches = -(-len(xs[0]) // batch_size)
-        history = History()
-        cbs = [history, *callbacks] + ([ProgressBar()] if verbose else [])
+        run = TrainingRun(xs, ys, losses, weights, optimizer, epochs, batch_size, bool(shuffle),
+                          np.random.default_rng(seed), val,
+                          [History(), *callbacks] + ([ProgressBar()] if verbose else []))
         metrics = self._metric_names(losses)
         if val is not None:
             metrics += [f"val_{m}" for m in metrics]
         self.stop_training = False
-        for cb in cbs:
+        for cb in run.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be Callback objects, got {cb!r}.")
             cb.set_model(self)
-            cb.on_train_begin({"metrics": metrics, "epochs": epochs, "num_batches": num_batches})
+            cb.on_train_begin({"metrics": metrics, "epochs": epochs,
+                               "num_batches": run.num_batches})
         self.train()
         # Overflow and NaN are not warned about batch by batch: a non-finite loss stops
         # training below with an explanation instead.
         with np.errstate(over="ignore", invalid="ignore"):
-            self._train_epochs(xs, ys, losses, weights, optimizer, epochs, batch_size, shuffle,
-                               np.random.default_rng(seed), val, cbs)
-        for cb in cbs:
+            self._train_epochs(run)
+        for cb in run.callbacks:
             cb.on_train_end({})
-        return history
+        return run.callbacks[0]  # the History
 
     def _remember_input_shapes(self, xs):
         """Hook: Sequential remembers the input shape for ``summary()``."""
 
-    def _train_epochs(self, xs, ys, losses, weights, optimizer, epochs, batch_size, shuffle,
-                      rng, val, cbs):
-        n = len(xs[0])
-        num_batches = -(-n // batch_size)
-        for epoch in range(epochs):
-            for cb in cbs:
+    def _train_epochs(self, run):
+        n = run.num_samples
+        for epoch in range(run.epochs):
+            run.epoch = epoch
+            for cb in run.callbacks:
                 cb.on_epoch_begin(epoch)
-            order = rng.permutation(n) if shuffle else np.arange(n)
+            order = run.rng.permutation(n) if run.shuffle else np.arange(n)
             totals = {}
-            for b in range(num_batches):
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                xb, yb = [v[idx] for v in xs], [v[idx] for v in ys]
+            for batch in range(run.num_batches):
+                run.batch = batch
+                idx = order[batch * run.batch_size:(batch + 1) * run.batch_size]
+                xb, yb = [v[idx] for v in run.xs], [v[idx] for v in run.ys]
                 preds = self._forward_many(xb)  # the data were checked once, in fit
-                scores = self._score(losses, weights, preds, yb, optimizer,
-                                     (epoch, epochs, b, num_batches))
-                optimizer.zero_grad()
-                self._backward_many([w * L.backward() for L, w in zip(losses, weights,
-                                                                         strict=True)])
-                optimizer.step()
+                scores = self._score(run.losses, run.weights, preds, yb, run)
+                run.optimizer.zero_grad()
+                self._backward_many([w * L.backward()
+                                     for L, w in zip(run.losses, run.weights, strict=True)])
+                run.optimizer.step()
                 for key, value in scores.items():
                     totals[key] = totals.get(key, 0.0) + value * len(idx)
-                for cb in cbs:
-                    cb.on_batch_end(b, {"loss": scores["loss"]})
+                for cb in run.callbacks:
+                    cb.on_batch_end(batch, {"loss": scores["loss"]})
             logs = {key: value / n for key, value in totals.items()}
-            if val is not None:
-                logs.update({f"val_{k}": v for k, v in
-                             self._evaluate_lists(*val, losses, weights).items()})
-            for cb in cbs:
+            if run.validation is not None:
+                logs.update({f"val_{k}": v for k, v in self._evaluate_lists(
+                    *run.validation, run.losses, run.weights).items()})
+            for cb in run.callbacks:
                 cb.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
 
-    def _score(self, losses, weights, preds, ys, optimizer=None, where=None):
-        """Loss (weighted total), per-output losses and accuracies for one batch."""
+    def _score(self, losses, weights, preds, ys, run=None):
+        """Loss (weighted total), per-output losses and accuracies for one batch. During
+        ``fit`` (``run`` given), a loss that turns NaN/inf says where and what to try."""
         scores, total = {}, 0.0
         for i, (L, w, pred, y) in enumerate(zip(losses, weights, preds, ys, strict=True)):
-            value = (self._loss_or_explain(L, pred, y, optimizer, *where) if where
-                     else L.forward(pred, y))
+            value = L.forward(pred, y) if run is None else self._loss_or_explain(L, pred, y, run)
             total += w * value
-            acc = accuracy(L, pred, y)
             prefix = "" if self.n_outputs == 1 else f"out{i}_"
             if self.n_outputs > 1:
                 scores[f"{prefix}loss"] = value
-            if acc is not None:
-                scores[f"{prefix}accuracy"] = acc
+            if L.has_accuracy:
+                scores[f"{prefix}accuracy"] = L.accuracy(pred, y)
         return {"loss": total, **scores}
 
     def _check_optimizer(self, optimizer):
@@ -222,17 +239,18 @@ class Trainable:
                              "Build it from this model: nl.SGD(model.parameters(), lr=...).")
 
     @staticmethod
-    def _loss_or_explain(loss, pred, yb, optimizer, epoch, epochs, b, num_batches):
+    def _loss_or_explain(loss, pred, yb, run):
         try:
             return loss.forward(pred, yb)
         except (FloatingPointError, ValueError) as e:
             if np.isfinite(pred).all() and not isinstance(e, FloatingPointError):
                 raise
+            lr = run.optimizer.lr
             raise FloatingPointError(
-                f"Training diverged: the loss became NaN/inf at epoch {epoch + 1} of {epochs}, "
-                f"batch {b + 1} of {num_batches}. The learning rate (lr={optimizer.lr:g}) is "
-                f"probably too large: try lr={optimizer.lr / 10:g}. Also check that the inputs "
-                f"are scaled (e.g. pixels to [0, 1]). ({e})") from None
+                f"Training diverged: the loss became NaN/inf at epoch {run.epoch + 1} of "
+                f"{run.epochs}, batch {run.batch + 1} of {run.num_batches}. The learning rate "
+                f"(lr={lr:g}) is probably too large: try lr={lr / 10:g}. Also check that the "
+                f"inputs are scaled (e.g. pixels to [0, 1]). ({e})") from None
 
     # --- inference ------------------------------------------------------------------------
     def _predict_lists(self, xs, batch_size):

@@ -36,3 +36,28 @@ def test_ratio_is_the_median_of_paired_block_ratios():
     assert _timing.ratio(samples, "a", "b") == 3.0
     # unpaired (different block counts): ratio of medians
     assert _timing.ratio({"a": [2.0, 4.0, 6.0], "b": [2.0]}, "a", "b") == 2.0
+
+
+def test_benchmark_env_unsets_the_blas_overrides_and_sets_threads_and_malloc():
+    outer = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": "1048576", "PATH": "/bin",
+             "MALLOC_TOP_PAD_": "1"}
+    env = _timing.benchmark_env(outer, 2, "default")
+    assert "OPENBLAS_CORETYPE" not in env and "OPENBLAS_L2_SIZE" not in env
+    assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "2"
+    assert not set(_timing.STEADY_MALLOC) & set(env)        # glibc's defaults
+    assert outer["OPENBLAS_CORETYPE"] == "Haswell"            # the caller's env untouched
+    steady = _timing.benchmark_env(outer, 1, "steady")
+    assert {k: steady[k] for k in _timing.STEADY_MALLOC} == _timing.STEADY_MALLOC
+    kept = _timing.benchmark_env(outer, 1, "default", keep_blas_env=True)
+    assert kept["OPENBLAS_CORETYPE"] == "Haswell"
+
+
+def test_the_malloc_option_is_dropped_before_the_child_gets_its_own():
+    argv = ["bench.py", "--threads", "2", "--malloc", "both", "--quick", "--malloc=steady"]
+    assert _timing._without_malloc_option(argv) == ["bench.py", "--threads", "2", "--quick"]
+
+
+def test_the_report_names_the_blas_kernel(capsys):
+    _timing.report("title", {"a": [1.0], "b": [2.0]}, "b", 1)
+    out = capsys.readouterr().out
+    assert "BLAS kernel: " in out and "malloc: " in out

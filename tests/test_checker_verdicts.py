@@ -7,7 +7,17 @@ checker traceback."""
 import numpy as np
 import pytest
 from scipy import signal, special
-from test_checks import CASES, conv_backward, conv_forward, cross_entropy, im2col, softmax
+from scipy.spatial.distance import cdist
+from test_checks import (
+    CASES,
+    assert_no_answer_code,
+    conv_backward,
+    conv_forward,
+    cross_entropy,
+    im2col,
+    numerical_gradient,
+    softmax,
+)
 
 from nnlib.checks import EXERCISES
 from nnlib.checks.core import run_check
@@ -109,7 +119,7 @@ ISSUE_12 = {
         ["wrong values", "at index (", "step by stride"]),
     "conv2d_forward without the transpose": (
         "conv.conv2d_forward", _conv_forward_no_transpose,
-        ["wrong values", "at index (", "entries wrong", "transpose(0, 3, 1, 2)"]),
+        ["wrong values", "at index (", "entries wrong", "move the filter axis to position 1"]),
     "conv2d_backward = for +=": (
         "conv.conv2d_backward", _conv_backward_assign,
         ["wrong dx", "element 1 of the (dx, dW, db)", "at index (", "accumulate dx with +="]),
@@ -119,7 +129,7 @@ ISSUE_12 = {
          "stepped by stride"]),
     "sigmoid_grad as s (1 - x)": (
         "activations.sigmoid_grad", lambda x: special.expit(x) * (1 - x),
-        ["wrong values", "at index (0, ", "not 1 - x"]),
+        ["wrong values", "at index (0, ", "1 - x, not 1 - s"]),
     "relu as clip(x, 0, 1)": (
         "activations.relu", lambda x: np.clip(x, 0, 1),
         ["wrong values", "largest error 2 at index (0, 6): expected 3, returned 1",
@@ -130,7 +140,7 @@ ISSUE_12 = {
     "cross_entropy log_p[:, labels]": (
         "softmax.cross_entropy", _cross_entropy_block,
         ["wrong loss", "element 1 of the (loss, dlogits)", "expected 0.743064, returned",
-         "log_p[np.arange(N), labels]"]),
+         "one entry per row"]),
 }
 
 
@@ -140,6 +150,7 @@ def test_issue_12_wrong_answers_get_a_locating_verdict(case):
     message = _short(run_check(exercise_id, wrong), lines=14)
     for fragment in fragments:
         assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert_no_answer_code(message)
 
 
 def test_big_array_verdict_shows_fraction_index_values_and_a_slice():
@@ -438,3 +449,235 @@ def test_the_readme_shows_a_real_verdict():
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     shown = readme.split("```\n✗ activations.relu", 1)[1].split("```", 1)[0]
     assert run_check("activations.relu", np.abs).message == "✗ activations.relu" + shown.rstrip()
+
+
+# ------------------------------------------------------------------ chapter authors' round 2
+
+def _ng_restore_by_adding(fn, x, eps=1e-6):
+    """Probes x[i] + eps and x[i] - eps and undoes them with += / -=: x comes back
+    changed by rounding only, which EXERCISES.md accepts."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        plus = fn(x)
+        x[i] -= 2 * eps
+        minus = fn(x)
+        x[i] += eps
+        g[i] = (plus - minus) / (2 * eps)
+    return g
+
+
+def _ng_no_restore(fn, x, eps=1e-6):
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        x[i] += eps
+        plus = fn(x)
+        x[i] -= 2 * eps
+        g[i] = (plus - fn(x)) / (2 * eps)
+    return g
+
+
+def _bce(p, y, clip=1e-12, logit_grad=False):
+    pc = np.clip(p, clip, 1 - clip)
+    loss = float(-np.mean(y * np.log(pc) + (1 - y) * np.log(1 - pc)))
+    return loss, (p - y) / p.size if logit_grad else (pc - y) / (pc * (1 - pc)) / p.size
+
+
+def _standardize_std_test(X):
+    std = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(std > 0, std, 1)
+
+
+def _float32(reference):
+    return lambda *a: _cast(reference(*a), lambda v: v.astype(np.float32))
+
+
+def _sq_dists_rows(A, B):
+    return np.array([((a - B) ** 2).sum(axis=1) for a in A])
+
+
+def _sq_dists_for(A, B):
+    out = np.empty((len(A), len(B)), dtype=A.dtype)
+    for i in range(len(A)):
+        out[i] = ((A[i] - B) ** 2).sum(axis=1)
+    return out
+
+
+def _sq_dists_columns(A, B):
+    return np.stack([((A - b) ** 2).sum(axis=1) for b in B], axis=1)
+
+
+def _sq_dists_apply(A, B):
+    return np.apply_along_axis(lambda a: ((a - B) ** 2).sum(axis=1), 1, A)
+
+
+def _sq_dists_expanded(A, B):
+    return (A ** 2).sum(1)[:, None] - 2 * A @ B.T + (B ** 2).sum(1)[None, :]
+
+
+# (id, wrong answer, fragments the verdict must hold)
+ROUND_2 = {
+    "numerical_gradient ignores eps": (
+        "backprop.numerical_gradient", lambda fn, x, eps=1e-6: numerical_gradient(fn, x),
+        ["wrong eps argument", "eps=0.1", "use the eps argument"]),
+    "numerical_gradient never restores x": (
+        "backprop.numerical_gradient", _ng_no_restore,
+        ["changed its input x in place", "put the saved value back after each probe"]),
+    "BCE returns the logit gradient": (
+        "losses.binary_cross_entropy", lambda p, y: _bce(p, y, logit_grad=True),
+        ["wrong gradient", "gradient with respect to the LOGIT",
+         "with respect to p itself"]),
+    "BCE clipped at 1e-7": (
+        "losses.binary_cross_entropy", lambda p, y: _bce(p, y, clip=1e-7),
+        ["wrong loss at p in {0, 1}", "expected 13.8155, returned 8.05905",
+         "clipping p to [1e-7, 1 - 1e-7]", "the exercise clips to [1e-12, 1 - 1e-12]"]),
+    "BCE clipped at 1e-15": (
+        "losses.binary_cross_entropy", lambda p, y: _bce(p, y, clip=1e-15),
+        ["clipping p to [1e-15, 1 - 1e-15]"]),
+    "glorot_uniform draws a normal": (
+        "init.glorot_uniform", lambda fi, fo, rng: rng.normal(0, np.sqrt(2 / (fi + fo)), (fi, fo)),
+        ["not uniform", "8.3% of your values lie beyond sqrt(3) standard deviations",
+         "normal (bell-shaped) draw"]),
+    "glorot_uniform on [0, a]": (
+        "init.glorot_uniform",
+        lambda fi, fo, rng: rng.uniform(0, np.sqrt(6 / (fi + fo)), (fi, fo)),
+        ["not centred on 0", "all your values are >= 0"]),
+    "glorot_uniform with the std as its bound": (
+        "init.glorot_uniform",
+        lambda fi, fo, rng: rng.uniform(-np.sqrt(2 / (fi + fo)), np.sqrt(2 / (fi + fo)), (fi, fo)),
+        ["wrong bound", "your values reach +-0.05", "STANDARD DEVIATION used as the bound"]),
+    "he_normal draws a uniform": (
+        "init.he_normal", lambda fi, fo, rng: rng.uniform(-np.sqrt(6 / fi), np.sqrt(6 / fi),
+                                                          (fi, fo)),
+        ["not normally distributed", "0.0% of your values lie beyond 2 standard deviations",
+         "looks like a uniform draw"]),
+    "he_normal with loc and scale swapped": (
+        "init.he_normal", lambda fi, fo, rng: rng.normal(np.sqrt(2 / fi), size=(fi, fo)),
+        ["not centred on 0", "takes the mean (loc) first and the std (scale) second"]),
+    "he_normal from a standard normal": (
+        "init.he_normal", lambda fi, fo, rng: rng.standard_normal((fi, fo)),
+        ["wrong spread", "a standard normal"]),
+    "standardize tests std > 0": (
+        "numpy.standardize", _standardize_std_test,
+        ["wrong values", "largest error 1 at index (0, 3): expected 0, returned 1",
+         "its std is 1.4e-17, not 0", "max equals its min"]),
+    "standardize divides by a zero std": (
+        "numpy.standardize", lambda X: (X - X.mean(0)) / X.std(0),
+        ["NaN in your values", "0 / 0: a constant column has std 0"]),
+    "pairwise_sq_dists without the factor 2": (
+        "numpy.pairwise_sq_dists",
+        lambda A, B: (A ** 2).sum(1)[:, None] - A @ B.T + (B ** 2).sum(1)[None, :],
+        ["wrong values", "the factor 2 is missing"]),
+    "mse gradient without 2 and 1/n": (
+        "losses.mse", lambda p, y: (float(np.mean((p - y) ** 2)), p - y),
+        ["wrong gradient", "two factors are missing"]),
+    "mse gradient without 2, over the rows": (
+        "losses.mse", lambda p, y: (float(np.mean((p - y) ** 2)), (p - y) / len(p)),
+        ["wrong gradient", "the factor 2 is missing", "not the 4 rows"]),
+    "dense forward subtracts the bias": (
+        "dense.forward", lambda x, W, b: x @ W - b,
+        ["wrong values", "the bias is added, not subtracted"]),
+    "dense forward with columns as samples": (
+        "dense.forward", lambda x, W, b: W.T @ x.T + b[:, None],
+        ["wrong shape", "expected shape (4, 5), got (5, 4)", "that is (H, N) = (5, 4)"]),
+    "dense_backward returns (dW, dx, db)": (
+        "backprop.dense_backward", lambda d, x, W: (x.T @ d, d @ W.T, d.sum(0)),
+        ["elements in the wrong order", "element 1 of the (dx, dW, db) you returned should be "
+         "dx (4, 3), got something shaped like dW (3, 5)", "return dx, dW, db, in that order"]),
+    "sigmoid as e^x / (1 + e^x)": (
+        "activations.sigmoid", lambda x: np.exp(x) / (1 + np.exp(x)),
+        ["NaN in your values at +-1000", "inf / inf = NaN at x = 1000", "form with e^-x"]),
+    "float32 pairwise distances": (
+        "numpy.pairwise_sq_dists", _float32(CASES["numpy.pairwise_sq_dists"][0]),
+        ["wrong dtype", "returned float32 from float64 inputs", "(float64 in, float64 out)"]),
+    "float32 standardize": (
+        "numpy.standardize", _float32(CASES["numpy.standardize"][0]),
+        ["wrong dtype", "returned float32 from float64 inputs"]),
+    "float32 dense forward": (
+        "dense.forward", _float32(CASES["dense.forward"][0]),
+        ["wrong dtype", "returned float32 from float64 inputs"]),
+    "float32 he_normal": (
+        "init.he_normal", _float32(CASES["init.he_normal"][0]),
+        ["wrong dtype", "returned float32; the rng draws float64"]),
+    "float32 glorot_uniform": (
+        "init.glorot_uniform", _float32(CASES["init.glorot_uniform"][0]),
+        ["wrong dtype", "returned float32; the rng draws float64"]),
+    "pairwise distances in float64 from float32": (
+        "numpy.pairwise_sq_dists",
+        lambda A, B: CASES["numpy.pairwise_sq_dists"][0](A.astype(float), B.astype(float)),
+        ["dtype changed", "float32 in, float32 out"]),
+    "standardize in float64 from float32": (
+        "numpy.standardize", lambda X: CASES["numpy.standardize"][0](X.astype(float)),
+        ["dtype changed"]),
+    "dense forward in float64 from float32": (
+        "dense.forward", lambda x, W, b: x.astype(float) @ W + b, ["dtype changed"]),
+    "pairwise distances loop over the rows of A": (
+        "numpy.pairwise_sq_dists", _sq_dists_rows,
+        ["a Python loop over the rows of A", "200 more rows of A made your function run",
+         "broadcasting"]),
+    "pairwise distances: a for loop": (
+        "numpy.pairwise_sq_dists", _sq_dists_for, ["a Python loop over the rows of A"]),
+    "pairwise distances loop over the rows of B": (
+        "numpy.pairwise_sq_dists", _sq_dists_columns, ["a Python loop over the rows of B"]),
+    "pairwise distances through np.apply_along_axis": (
+        "numpy.pairwise_sq_dists", _sq_dists_apply, ["a Python loop over the rows of A"]),
+}
+
+
+@pytest.mark.parametrize("case", ROUND_2)
+def test_round_2_wrong_answers_get_their_verdict(case):
+    exercise_id, wrong, fragments = ROUND_2[case]
+    message = _short(run_check(exercise_id, wrong))
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} missing from:\n{message}"
+    assert_no_answer_code(message)
+
+
+def test_glorot_given_normal_samples_is_not_sent_to_he():
+    message = _short(run_check("init.glorot_uniform", ROUND_2["glorot_uniform draws a normal"][1]))
+    assert "He" not in message
+
+
+def test_restoring_x_with_plus_equals_is_accepted():
+    # the fixture really is changed by the += / -= restore (rounding next to eps), and the
+    # checker accepts it: "x unchanged afterwards (up to rounding)"
+    x = np.array([[0.3, -0.7, 1.1], [0.0, 2.0, 3e-12]])
+    probed = x.copy()
+    _ng_restore_by_adding(lambda v: float(np.sum(v ** 3)), probed)
+    assert not np.array_equal(probed, x)
+    result = run_check("backprop.numerical_gradient", _ng_restore_by_adding)
+    assert result.passed, result.message
+
+
+@pytest.mark.parametrize("fn", [CASES["numpy.pairwise_sq_dists"][0], _sq_dists_expanded,
+                                lambda A, B: cdist(A, B, "sqeuclidean").astype(A.dtype)],
+                         ids=["broadcast", "expanded", "cdist"])
+def test_vectorised_distances_are_not_taken_for_loops(fn):
+    result = run_check("numpy.pairwise_sq_dists", fn)
+    assert result.passed and "no Python loop over rows" in result.message, result.message
+
+
+def test_the_loop_count_works_in_threads_too(monkeypatch):
+    monkeypatch.setenv("NNLIB_CHECK_ISOLATION", "thread")
+    message = _short(run_check("numpy.pairwise_sq_dists", _sq_dists_rows))
+    assert "a Python loop over the rows of A" in message
+    assert run_check("numpy.pairwise_sq_dists", _sq_dists_expanded).passed
+
+
+#: every exercise that returns a tuple (EXERCISES.md), given back reversed
+TUPLES = ["losses.mse", "losses.binary_cross_entropy", "softmax.cross_entropy",
+          "backprop.dense_backward", "backprop.two_layer_net", "optim.sgd_momentum",
+          "optim.rmsprop", "optim.adam", "regularization.l2_penalty",
+          "regularization.dropout_forward", "regularization.early_stopping",
+          "conv.conv2d_backward", "rnn.rnn_step_backward", "rnn.lstm_step_forward"]
+
+
+@pytest.mark.parametrize("exercise_id", TUPLES)
+def test_a_tuple_in_the_wrong_order_names_the_elements(exercise_id):
+    reference = CASES[exercise_id][0]
+    message = _short(run_check(exercise_id, lambda *a: tuple(reversed(reference(*a)))))
+    assert "elements in the wrong order" in message
+    assert "element 1 of the (" in message and "you returned should be" in message
+    assert ("got something shaped like" in message or "'s value" in message
+            or "looks like the mask" in message), message
+    assert "in that order" in message

@@ -193,8 +193,8 @@ CASES = {
         [(lambda A, B: np.sqrt(((A[:, None] - B[None]) ** 2).sum(-1)), "square root"),
          (lambda A, B: ((B[:, None] - A[None]) ** 2).sum(-1), "rows should index A")]),
     "numpy.standardize": (
-        lambda X: (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1),
-        [(lambda X: (X - X.mean(0)) / X.std(0), "NaN"),
+        lambda X: (X - X.mean(0)) / np.where(np.ptp(X, 0) == 0, 1, X.std(0)),
+        [(lambda X: (X - X.mean(0)) / X.std(0), "0 / 0: a constant column"),
          (lambda X: (X - X.mean(0)) / np.where(X.std(0, ddof=1) > 0, X.std(0, ddof=1), 1),
           "ddof=0")]),
     "dense.forward": (
@@ -216,15 +216,15 @@ CASES = {
     "activations.sigmoid": (
         special.expit,
         [(lambda x: np.exp(x) / (1 + np.exp(x)), "inf / inf"),
-         (lambda x: 1 / (1 + np.exp(x)), "the exponent is -x"),
+         (lambda x: 1 / (1 + np.exp(x)), "the exponent's sign is flipped"),
          (lambda x: special.expit(x).astype(np.float64), "dtype")]),
     "activations.sigmoid_grad": (
         lambda x: special.expit(x) * (1 - special.expit(x)),
         [(special.expit, "sigmoid itself"),
-         (lambda x: special.expit(x) * (1 + special.expit(x)), "with a minus")]),
+         (lambda x: special.expit(x) * (1 + special.expit(x)), "one MINUS sigmoid")]),
     "activations.tanh_grad": (
         lambda x: 1 - np.tanh(x) ** 2,
-        [(lambda x: 1 - np.tanh(x), "square the tanh"), (lambda x: 1 - x ** 2, "square tanh(x)")]),
+        [(lambda x: 1 - np.tanh(x), "not squared"), (lambda x: 1 - x ** 2, "you squared x")]),
     "activations.relu": (
         lambda x: np.maximum(x, 0),
         [(np.abs, "absolute value"), (lambda x: np.maximum(x, 0).astype(float), "dtype"),
@@ -402,6 +402,21 @@ def test_stub_reads_not_attempted(exercise_id):
 
 BUGS = [(eid, i) for eid, (_, bugs) in CASES.items() for i in range(len(bugs))]
 
+#: Answers a hint must never spell out as code: it names the mistake and the idea.
+ANSWER_CODE = ["keepdims=True)", "1 - tanh(x)^2", "1 - tanh^2", "np.arange(N), labels]",
+               "max(0, x)", "s (1 - s)", "transpose(0, 3, 1, 2)", "[::-1, ::-1]", "rng.uniform(",
+               "rng.normal(", "rng.permutation(", "dout @ W.T", "x.T @ dout", "f(x + h)",
+               "for x >= 0", "(1 + e^x) for", "lr * v", "momentum * v + dw", "beta1^t",
+               "sqrt(s) + eps", "(1 - h^2)", "o * tanh(c)", "dxp[", "(p - y) / N", "2 (p - y)",
+               "np.outer(s, s)", "/ (1 - p), then", "dx = dout * mask", "diag(s) - s s^T"]
+
+
+def assert_no_answer_code(message):
+    hints = [ln for ln in message.splitlines() if ln.strip().startswith("hint:")]
+    for line in hints:
+        for code in ANSWER_CODE:
+            assert code not in line, f"{code!r} spells out an answer in:\n{line}"
+
 
 @pytest.mark.parametrize("exercise_id, index", BUGS, ids=[f"{e}-{i}" for e, i in BUGS])
 def test_buggy_versions_are_caught_with_their_hint(exercise_id, index):
@@ -411,6 +426,7 @@ def test_buggy_versions_are_caught_with_their_hint(exercise_id, index):
     assert result.message.startswith(f"✗ {exercise_id}: ")
     if hint is not None:
         assert hint in result.message, result.message
+    assert_no_answer_code(result.message)
 
 
 @pytest.mark.parametrize("exercise_id", ["activations.relu", "softmax.cross_entropy",

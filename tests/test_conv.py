@@ -9,7 +9,9 @@ from hypothesis import strategies as st
 from scipy import signal
 
 import nnlib as nl
-from nnlib import convolution as C
+from nnlib.functional import conv as C
+from nnlib.functional import conv_fast as CF
+from nnlib.gradcheck import numerical_gradient, rel_error
 
 KERNELS = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (2, 3), (3, 2), (1, 4)]
 
@@ -37,7 +39,7 @@ def test_batched_stride_one_equals_scipy_per_channel(padding, kernel_shape, rng)
     x = rng.standard_normal((2, 3, 6, 7))
     W = rng.standard_normal((4, 3, *kernel_shape))
     b = rng.standard_normal(4)
-    out, _ = C.conv2d_forward(x, W, b, 1, padding)
+    out, _ = CF.conv2d_forward(x, W, b, 1, padding)
     for n in range(2):
         for f in range(4):
             expected = sum(signal.correlate2d(x[n, c], W[f, c], padding) for c in range(3)) + b[f]
@@ -53,7 +55,7 @@ def test_fast_equals_naive_on_random_shapes(n, c, f, h, w, kh, kw, stride, paddi
     x = rng.standard_normal((n, c, h, w))
     W = rng.standard_normal((f, c, kh, kw))
     b = rng.standard_normal(f)
-    fast, _ = C.conv2d_forward(x, W, b, stride, padding)
+    fast, _ = CF.conv2d_forward(x, W, b, stride, padding)
     np.testing.assert_allclose(fast, C.conv2d_naive(x, W, b, stride, padding), atol=1e-10)
 
 
@@ -106,21 +108,21 @@ def test_conv2d_outputs_do_not_alias_the_workspace(rng):
 def test_backward_reusing_the_columns_buffer_gives_the_same_gradients(stride, padding, rng):
     x = rng.standard_normal((3, 2, 7, 6))
     W, b = rng.standard_normal((4, 2, 3, 3)), rng.standard_normal(4)
-    out, cols = C.conv2d_forward(x, W, b, stride, padding, workspace={})
+    out, cols = CF.conv2d_forward(x, W, b, stride, padding, workspace={})
     dout = rng.standard_normal(out.shape)
-    expected = C.conv2d_backward(dout, x.shape, cols.copy(), W, stride, padding)
-    got = C.conv2d_backward(dout, x.shape, cols, W, stride, padding, workspace={},
+    expected = CF.conv2d_backward(dout, x.shape, cols.copy(), W, stride, padding)
+    got = CF.conv2d_backward(dout, x.shape, cols, W, stride, padding, workspace={},
                             reuse_cols=True)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_allclose(g, e, atol=1e-12)
-    np.testing.assert_array_equal(C.columns(x, 3, 3, stride, padding, {}),
-                                  C.conv2d_forward(x, W, b, stride, padding, {})[1])
+    np.testing.assert_array_equal(CF.columns(x, 3, 3, stride, padding, {}),
+                                  CF.conv2d_forward(x, W, b, stride, padding, {})[1])
 
 
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 255, 256, 1000, 14336, 53760])
 @pytest.mark.parametrize("itemsize", [4, 8])
 def test_row_length_pads_to_cache_lines_and_avoids_1k_multiples(n, itemsize):
-    ld = C.row_length(n, itemsize)
+    ld = CF.row_length(n, itemsize)
     assert n <= ld <= n + 2 * 64 // itemsize
     assert (ld * itemsize) % 64 == 0
     assert (ld * itemsize) % 1024 != 0
@@ -129,8 +131,8 @@ def test_row_length_pads_to_cache_lines_and_avoids_1k_multiples(n, itemsize):
 def test_columns_rows_are_never_a_multiple_of_4k_apart(rng):
     # conv 8->16 on a batch of 64 14x14 images: N Ho Wp = 14,336 floats = 14 x 4 KiB a row
     x = rng.standard_normal((64, 8, 14, 14)).astype(np.float32)
-    cols = C.columns(x, 3, 3, 1, "same", workspace={})
-    matrix = C._as_matrix(cols)
+    cols = CF.columns(x, 3, 3, 1, "same", workspace={})
+    matrix = CF.as_matrix(cols)
     assert matrix.shape == (72, 14336)
     assert np.shares_memory(matrix, cols)                # the GEMM operand is not a copy
     assert matrix.strides[1] == 4 and matrix.strides[0] % 4096 != 0
@@ -213,3 +215,85 @@ def test_conv_in_a_sequential_saves_and_loads(tmp_path, rng):
     loaded = nl.Sequential.load(tmp_path / "cnn.npz")
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
     assert "(N, 4, 10, 10)" in model.summary(input_shape=(1, 10, 10))
+
+
+# --- im2col with the chapter's contract: fast == simple == naive ---------------------------
+
+def fast_columns_as_contract(x, kh, kw, stride, padding):
+    """conv_fast's channel-first columns (C, kh, kw, N, H_out, width) as the chapter's
+    (N H_out W_out, C kh kw) matrix: crop the stride-1 layout's extra width, transpose."""
+    cols = CF.columns(x, kh, kw, stride, padding, workspace={})
+    c, _, _, n, h_out, _ = cols.shape
+    w_out = C.output_size(x.shape[3], kw, stride, C.pad_amounts(x.shape[3], kw, stride, padding))
+    return cols[..., :w_out].reshape(c * kh * kw, n * h_out * w_out).T
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 3), h=st.integers(3, 8), w=st.integers(3, 8),
+       kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same", "full", 0, 1, 2]), seed=st.integers(0, 2**16))
+def test_im2col_fast_equals_simple_equals_naive(n, c, h, w, kh, kw, stride, padding, seed):
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w))
+    xp = C.pad_images(x, kh, kw, stride, padding)
+    simple = C.im2col(xp, kh, kw, stride)
+    h_out = C.output_size(xp.shape[2], kh, stride)
+    w_out = C.output_size(xp.shape[3], kw, stride)
+    assert simple.shape == (n * h_out * w_out, c * kh * kw)
+    np.testing.assert_array_equal(simple, C.im2col_naive(xp, kh, kw, stride))
+    np.testing.assert_array_equal(fast_columns_as_contract(x, kh, kw, stride, padding), simple)
+
+
+def test_im2col_rows_are_n_i_j_and_columns_c_di_dj(rng):
+    x = rng.standard_normal((2, 3, 7, 6))
+    kh, kw, stride = 3, 2, 2
+    cols = nl.functional.im2col(x, kh, kw, stride)
+    h_out, w_out = C.output_size(7, kh, stride), C.output_size(6, kw, stride)
+    for s, i, j, ch, di, dj in [(0, 0, 0, 0, 0, 0), (1, 2, 1, 2, 2, 1), (1, 1, 2, 1, 0, 1)]:
+        row = (s * h_out + i) * w_out + j
+        col = (ch * kh + di) * kw + dj
+        assert cols[row, col] == x[s, ch, i * stride + di, j * stride + dj]
+
+
+@pytest.mark.parametrize("kh, kw, stride", [(3, 3, 1), (2, 3, 2), (3, 2, 3), (1, 1, 1)])
+def test_col2im_is_the_adjoint_of_im2col(kh, kw, stride, rng):
+    # <im2col(x), c> == <x, col2im(c)> for every x and c: col2im is im2col transposed
+    x = rng.standard_normal((2, 3, 7, 8))
+    cols = rng.standard_normal(C.im2col(x, kh, kw, stride).shape)
+    lhs = np.sum(C.im2col(x, kh, kw, stride) * cols)
+    rhs = np.sum(x * C.col2im(cols, x.shape, kh, kw, stride))
+    assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 2), c=st.integers(1, 3), f=st.integers(1, 3), h=st.integers(3, 7),
+       w=st.integers(3, 7), kh=st.integers(1, 3), kw=st.integers(1, 3), stride=st.integers(1, 3),
+       padding=st.sampled_from(["valid", "same", "full", 1]), seed=st.integers(0, 2**16))
+def test_conv2d_forward_and_backward_fast_equal_simple_equal_naive(n, c, f, h, w, kh, kw, stride,
+                                                                    padding, seed):
+    rng = np.random.default_rng(seed)
+    x, W, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kw)), \
+        rng.standard_normal(f)
+    simple = C.conv2d(x, W, b, stride, padding)
+    np.testing.assert_allclose(simple, C.conv2d_naive(x, W, b, stride, padding), atol=1e-10)
+    fast, cols = CF.conv2d_forward(x, W, b, stride, padding)
+    np.testing.assert_allclose(fast, simple, atol=1e-10)
+    dout = rng.standard_normal(simple.shape)
+    grads_simple = C.conv2d_backward(dout, x, W, stride, padding)
+    grads_naive = C.conv2d_backward_naive(dout, x, W, stride, padding)
+    grads_fast = CF.conv2d_backward(dout, x.shape, cols, W, stride, padding)
+    for g_simple, g_naive, g_fast in zip(grads_simple, grads_naive, grads_fast, strict=True):
+        np.testing.assert_allclose(g_simple, g_naive, atol=1e-10)
+        np.testing.assert_allclose(g_fast, g_simple, atol=1e-10)
+
+
+def test_simple_conv2d_backward_matches_central_differences(rng):
+    x, W, b = rng.standard_normal((2, 2, 5, 4)), rng.standard_normal((3, 2, 2, 3)), \
+        rng.standard_normal(3)
+    dout = rng.standard_normal(C.conv2d(x, W, b, 2, "same").shape)
+    dx, dW, db = C.conv2d_backward(dout, x, W, 2, "same")
+    assert rel_error(dx, numerical_gradient(lambda v: C.conv2d(v, W, b, 2, "same"), x, dout)) \
+        < 1e-7
+    assert rel_error(dW, numerical_gradient(lambda v: C.conv2d(x, v, b, 2, "same"), W, dout)) \
+        < 1e-7
+    assert rel_error(db, numerical_gradient(lambda v: C.conv2d(x, W, v, 2, "same"), b, dout)) \
+        < 1e-7

@@ -105,6 +105,25 @@ def test_one_hot_standardize_normalize():
     np.testing.assert_allclose(nl.data.normalize(np.array([2.0, 4.0, 6.0])), [0, 0.5, 1])
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_standardize_treats_max_equal_min_as_constant(dtype):
+    # six 0.1s: the rounded mean is not 0.1, so the float64 std is 1.4e-17, not 0, and a
+    # `std > 0` test would turn the rounding noise into a column of 1s
+    x = np.column_stack([np.arange(6.0), np.full(6, 0.1), np.full(6, 3.0)]).astype(dtype)
+    assert dtype is np.float32 or x[:, 1].std() > 0
+    z, mean, std = nl.data.standardize(x)
+    assert z.dtype == dtype and std.dtype == dtype
+    np.testing.assert_array_equal(z[:, 1:], 0)
+    np.testing.assert_array_equal(std[1:], 0)
+    np.testing.assert_allclose(z[:, 0].mean(), 0, atol=1e-6)
+    np.testing.assert_allclose(z[:, 0].std(), 1, rtol=1e-6)
+    # the training statistics carry over: a column constant in training stays 0
+    z_val, _, _ = nl.data.standardize(x[:2] + 1, mean, std)
+    np.testing.assert_array_equal(z_val[:, 1:], 0)
+    np.testing.assert_allclose(z_val[:, 0], (x[:2, 0] + 1 - mean[0]) / std[0], rtol=1e-6)
+    assert not np.any(np.isnan(z_val))
+
+
 @pytest.mark.parametrize("drop_last, sizes", [(False, [4, 4, 2]), (True, [4, 4])])
 def test_minibatches_partition(drop_last, sizes):
     x, y = np.arange(10), np.arange(10) * 10

@@ -35,6 +35,14 @@ def make_layers():
 
 LAYERS = make_layers()
 
+# Layers with several inputs (multi_input): their shape is a list of input shapes.
+MERGES = {
+    "Add": (nl.Add, [(3, 4), (3, 4), (3, 4)]),
+    "Multiply": (nl.Multiply, [(3, 2, 2), (3, 2, 2)]),
+    "Concatenate": (nl.Concatenate, [(3, 2), (3, 5)]),
+    "Concatenate axis 1": (lambda: nl.Concatenate(axis=1), [(2, 1, 3, 3), (2, 2, 3, 3)]),
+}
+
 
 @pytest.mark.parametrize("name", LAYERS)
 def test_gradient_check_float64(name, rng):
@@ -44,6 +52,42 @@ def test_gradient_check_float64(name, rng):
     assert set(report.errors) == {"x", *layer.parameters()}
     assert report.passed, str(report)
     assert max(err for err, _ in report.errors.values()) < 1e-6
+
+
+@pytest.mark.parametrize("name", MERGES)
+def test_merge_gradient_check_float64_with_list_inputs(name, rng):
+    factory, shapes = MERGES[name]
+    layer = factory()
+    report = nl.check_layer(layer, [away_from_zero(rng, s) for s in shapes])
+    assert set(report.errors) == {f"x{i}" for i in range(len(shapes))}
+    assert report.passed, str(report)
+
+
+@pytest.mark.parametrize("name", MERGES)
+def test_merge_float32_in_float32_out_and_nothing_mutated(name, rng):
+    factory, shapes = MERGES[name]
+    layer = factory()
+    xs = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    before = [x.copy() for x in xs]
+    y = layer.forward(xs)
+    dxs = layer.backward(np.ones_like(y))
+    assert y.dtype == np.float32 and len(dxs) == len(xs)
+    for x, b, dx in zip(xs, before, dxs, strict=True):
+        assert dx.dtype == np.float32 and dx.shape == x.shape
+        np.testing.assert_array_equal(x, b)
+
+
+def test_check_layer_says_when_a_merge_gets_one_array(rng):
+    with pytest.raises(TypeError, match=r"Add\(\) takes a list of arrays, got one array"):
+        nl.check_layer(nl.Add(), rng.standard_normal((2, 3)))
+    with pytest.raises(TypeError, match=r"Dense\(3, 2\) takes one array, got a list"):
+        nl.check_layer(nl.Dense(3, 2), [rng.standard_normal((2, 3))])
+
+
+def test_concatenate_is_a_merge_and_layers_declare_multiple_inputs():
+    assert isinstance(nl.Concatenate(), nl.Merge)
+    assert all(factory().multi_input for factory, _ in MERGES.values())
+    assert not any(factory().multi_input for factory, _ in LAYERS.values())
 
 
 @pytest.mark.parametrize("name", LAYERS)

@@ -204,3 +204,56 @@ def test_fit_and_predict_accept_nested_python_lists():
               verbose=False)
     assert model.predict(x).shape == (3, 3)
     assert model.predict([np.array(x, np.float32)]).shape == (3, 3)
+
+
+class WeightedMSE(nl.MSELoss):
+    """A loss with a hyperparameter, to check that fit keeps a loss's configuration."""
+
+    def __init__(self, scale=1.0):
+        super().__init__()
+        self.scale = scale
+
+    def _compute(self, pred, target):
+        loss, dpred = super()._compute(pred, target)
+        return self.scale * loss, self.scale * dpred
+
+    def get_config(self):
+        return {"scale": self.scale}
+
+
+def test_a_loss_reused_for_two_outputs_keeps_its_configuration():
+    inp = nl.Input((2,))
+    h = nl.Dense(2, 3, rng=0)(inp)
+    model = nl.Model(inputs=inp, outputs=[nl.Dense(3, 1, rng=1)(h), nl.Dense(3, 1, rng=2)(h)])
+    x = np.ones((4, 2), np.float32)
+    y = [np.zeros((4, 1), np.float32), np.ones((4, 1), np.float32)]
+    loss = WeightedMSE(scale=10.0)
+    scores = model.evaluate(x, y, loss=loss)
+    plain = model.evaluate(x, y, loss=nl.MSELoss())
+    assert scores["out0_loss"] == pytest.approx(10 * plain["out0_loss"])
+    assert scores["out1_loss"] == pytest.approx(10 * plain["out1_loss"])
+    history = model.fit(x, y, loss=loss, optimizer=nl.SGD(model.parameters(), lr=0.01),
+                        verbose=False)
+    assert history["out1_loss"][0] > 1.0           # the scale of 10 was kept in both copies
+    assert repr(loss) == "WeightedMSE(scale=10.0)"
+
+
+def test_accuracy_is_a_property_of_the_loss():
+    assert [L.has_accuracy for L in (nl.CrossEntropyLoss(), nl.BCELoss(), nl.BCEWithLogitsLoss(),
+                                     nl.MSELoss())] == [True, True, True, False]
+    z = np.array([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert nl.CrossEntropyLoss().accuracy(z, np.array([0, 1, 1])) == pytest.approx(2 / 3)
+    assert nl.BCEWithLogitsLoss().accuracy(np.array([[1.0], [-1.0]]),
+                                           np.array([[1.0], [1.0]])) == 0.5
+    assert nl.MSELoss().accuracy(z, z) is None
+
+    class Hits(nl.MSELoss):  # a user's loss reports accuracy by declaring it
+        has_accuracy = True
+
+        def accuracy(self, pred, target):
+            return float(np.mean(np.abs(pred - target) < 0.5))
+
+    model = nl.Sequential(nl.Dense(1, 1, rng=0))
+    history = model.fit(np.ones((4, 1)), np.ones((4, 1)), loss=Hits(),
+                        optimizer=nl.SGD(model.parameters(), lr=0.1), verbose=False)
+    assert "accuracy" in history

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nnlib as nl
-from nnlib import pooling as P
+from nnlib.functional import pooling as P
 
 
 @settings(max_examples=40, deadline=None)

@@ -90,6 +90,27 @@ def test_make_lab_and_test_do_what_the_readme_says():
     assert "ruff check" in dry and "--nbval-lax" in dry and "NNLIB_STRICT=1" in dry
 
 
+def test_nbgrader_extensions_are_off_in_the_venv_make_test_built():
+    """`make test` installs nbgrader, whose JupyterLab menus and server extensions would
+    then load in every learner's `make lab`: the Makefile switches them off."""
+    prefix = Path(sys.prefix)
+    if not list(prefix.glob(".installed-test-*")):
+        pytest.skip("not a .venv made by `make test`")
+    if not (prefix / "etc/jupyter/jupyter_server_config.d/nbgrader.json").exists():
+        pytest.skip("nbgrader is not installed")
+    from jupyter_core.paths import jupyter_config_path
+    from jupyter_server.extension.config import ExtensionConfigManager
+    from jupyterlab_server.config import get_page_config
+
+    server = ExtensionConfigManager(read_config_path=jupyter_config_path())
+    nbgrader = {k: v for k, v in server.get_jpserver_extensions().items()
+                if k.startswith("nbgrader")}
+    assert nbgrader and not any(nbgrader.values()), nbgrader
+    page = get_page_config([str(prefix / "share" / "jupyter" / "labextensions")])
+    assert "@jupyter/nbgrader" in page.get("disabledExtensions", []), page
+    assert (prefix / ".nbgrader-extensions-off").exists()
+
+
 def test_ci_runs_every_supported_python_after_make_test():
     ci = (ROOT / ".ci" / "run").read_text()
     assert ci.index("make test\n") < ci.index("make test-versions")

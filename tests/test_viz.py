@@ -117,6 +117,10 @@ TYPED = {"(4, 1)": "(2, 3, 1)", "(3,)": "(5, 1, 4)"}
 
 def _moved(control):
     """A different valid value for a control, as a learner would pick it."""
+    if isinstance(control.value, tuple):                # SelectMultiple: another selection
+        first = control.options[0]
+        return (tuple(o for o in control.value if o != first) if first in control.value
+                else (first,))
     if hasattr(control, "index"):                       # Dropdown, ToggleButtons
         return control.options[(control.index + 1) % len(control.options)]
     if isinstance(control.value, str):                  # Text
@@ -134,7 +138,9 @@ def _moved(control):
 
 
 def _set(control, value):
-    if hasattr(control, "index"):
+    if isinstance(control.value, tuple):
+        control.value = value
+    elif hasattr(control, "index"):
         control.index = list(control.options).index(value)
     else:
         control.value = value

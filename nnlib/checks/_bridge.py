@@ -19,7 +19,9 @@ import sys
 import threading
 import time
 
-from . import isolation
+import nnlib.checks as checks
+
+from . import core, isolation
 
 _STATE = {"seen": {}, "snapshot": {}, "check": None, "resolved": {}, "pids": []}
 
@@ -32,8 +34,6 @@ def _modules():
 
 
 def _snapshot():
-    from . import core
-
     snap = {}
     for name, module in _modules().items():
         for key, value in vars(module).items():
@@ -50,8 +50,6 @@ def _snapshot():
 
 
 def install():
-    import nnlib.checks as checks
-
     checks._HOOKS.append(_on_check)
     _STATE["check"] = checks.check
     _STATE["snapshot"] = _snapshot()
@@ -75,8 +73,6 @@ def _names(fn):
 
 def report(path, exercise_ids):
     """Write what the grader needs to know, as JSON, to ``path``."""
-    from . import core
-
     main = vars(sys.modules["__main__"])
     functions = {}
     for exercise_id in exercise_ids:
@@ -131,5 +127,6 @@ def _serve_thread(fn, connect):  # pragma: no cover - platforms without fork
         data = isolation.recv_msg(sock)
         if data is None:
             return
-        args, kwargs = pickle.loads(data)
-        isolation.send_msg(sock, pickle.dumps(isolation.call_once(fn, args, kwargs), 4))
+        args, kwargs, options = isolation._unpack_call(pickle.loads(data))
+        isolation.send_msg(sock, pickle.dumps(isolation.call_once(fn, args, kwargs,
+                                                                  **options), 4))

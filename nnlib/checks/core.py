@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .isolation import Opaque, make_runner
+from .isolation import Opaque, fork_available, make_runner
 
 __all__ = ["exercise", "EXERCISES", "Tester", "CheckResult", "ExerciseFailed", "run_check",
            "time_limit", "strict", "CheckerSettingWarning"]
@@ -73,8 +73,6 @@ def isolation():
     default on Linux) or "thread" (a worker thread, abandoned when it overruns; the
     default elsewhere). ``$NNLIB_CHECK_ISOLATION`` chooses; "process" falls back to
     threads where fork is not available."""
-    from .isolation import fork_available
-
     raw = os.environ.get("NNLIB_CHECK_ISOLATION", "").strip().lower()
     if raw not in ("", "process", "thread"):
         _warn_once(f"NNLIB_CHECK_ISOLATION={raw!r} is not 'process' or 'thread': using the "
@@ -268,6 +266,51 @@ def _kind(value):
     return ("an " if name[:1] in "aeiou" else "a ") + f"{name} ({_fmt(value)})"
 
 
+def _float_dtype(args, kwargs):
+    """The float dtype of a call's array arguments (None if it has none): what every
+    array it returns should have."""
+    dtypes = []
+    for value in [*args, *kwargs.values()]:
+        items = value if isinstance(value, (list, tuple)) else (value,)
+        dtypes += [a.dtype for a in items if isinstance(a, np.ndarray) and a.dtype.kind == "f"]
+    return np.result_type(*dtypes) if dtypes else None
+
+
+def _is_number(value):
+    if isinstance(value, np.ndarray):
+        return value.size == 1 and value.ndim <= 1 and value.dtype.kind in "iuf"
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_))
+
+
+def _fits(item, want):
+    """Whether ``item`` has the form of ``want`` (an array's shape, a number, a dict...)."""
+    if isinstance(want, np.ndarray) and want.ndim > 0:
+        return isinstance(item, np.ndarray) and item.shape == want.shape
+    if _is_number(want):
+        return _is_number(item)
+    return isinstance(item, type(want))
+
+
+def _same_value(item, want):
+    """Whether two numbers or same-shape float arrays are equal (to 1e-5)."""
+    if not (_fits(item, want) and (_is_number(want) or isinstance(want, np.ndarray))):
+        return False
+    a, b = np.asarray(item), np.asarray(want)
+    if a.dtype.kind not in "iuf" or b.dtype.kind not in "iuf":
+        return False
+    return bool(np.allclose(a.astype(np.float64), b.astype(np.float64), rtol=1e-5,
+                            atol=1e-8))
+
+
+def _looks(want):
+    if isinstance(want, np.ndarray) and want.ndim > 0:
+        return str(want.shape)
+    if _is_number(want):
+        return "(a number)"
+    return f"(a {type(want).__name__})"
+
+
 def _title(problem, what, note):
     """'wrong shape' for a single result, 'wrong shape for dW (element 2 of ...)'."""
     return problem if what == "values" and not note else f"{problem} for {what}{note}"
@@ -305,8 +348,9 @@ def _array_text(a, indent):
     return text.replace("\n", "\n" + " " * indent)
 
 
-def _locate(got, expected, err, wrong):
-    """Where and how much: lines for a value mismatch of two same-shape arrays."""
+def _locate(got, expected, err, wrong, window):
+    """Where and how much: lines for a value mismatch of two same-shape arrays (and, with
+    ``window``, the expected and returned values around the largest error)."""
     n, n_wrong = wrong.size, int(wrong.sum())
     score = np.where(wrong, np.nan_to_num(err, nan=np.inf), -1.0)
     index = np.unravel_index(int(np.argmax(score)), err.shape)
@@ -315,7 +359,7 @@ def _locate(got, expected, err, wrong):
              f"largest error {_num(err[index])} at index {tuple(int(i) for i in index)}: "
              f"expected {_num(e)}, returned {_num(g)}"]
     lines = [ln for ln in lines if ln]
-    if n > 36 and got.ndim >= 1:
+    if window and got.ndim >= 1:
         sl, label = _region(index, err.shape)
         for name, values in (("expected", expected), ("returned", got)):
             prefix = f"{name}{label}: "
@@ -336,9 +380,13 @@ class Tester:
         self.printed, self.printed_total = [], 0
         self.runner = runner
         self._own_runner = runner is None
-        self.inplace_tolerance = 0.0
+        # "unchanged up to rounding" (numerical gradients restore x[i] with += / -=)
+        self.inplace_rtol = self.inplace_atol = 0.0
+        #: an exercise's own in-place hint (default: work on a copy)
+        self.inplace_hint = None
         self.limit = time_limit()
         self._elements = ()
+        self._input_dtype = None
 
     def close(self):
         if self._own_runner and self.runner is not None:
@@ -348,9 +396,21 @@ class Tester:
     def call(self, *args, **kwargs):
         """``fn(*args, **kwargs)`` in isolation; fails if it raised, ran too long, ended
         the process or changed its arguments."""
+        return self._call(args, kwargs).value
+
+    def steps(self, *args):
+        """``(value, steps)`` of one traced call: ``steps`` counts the Python lines and
+        calls it ran (None where the runner cannot count). A loop over rows makes it grow
+        with the number of rows; it does not depend on the machine's load."""
+        out = self._call(args, {}, trace=True)
+        return out.value, out.steps
+
+    def _call(self, args, kwargs, trace=False):
         if self.runner is None:
             self.runner = make_runner(self.fn, isolation())
-        out = self.runner.call(args, kwargs, self.limit)
+        out = self.runner.call(args, kwargs, self.limit, trace) if trace else \
+            self.runner.call(args, kwargs, self.limit)
+        self._input_dtype = _float_dtype(args, kwargs)
         if out.printed_total:
             self._keep_printed(out.printed, out.printed_total)
         described = self._describe(args, kwargs)
@@ -379,7 +439,7 @@ class Tester:
                 *([f"at {out.error['line']}"] if out.error.get("line") else []),
                 *self._raise_hint(out.error)])
         self._check_untouched(args, kwargs, out.after)
-        return out.value
+        return out
 
     def _keep_printed(self, text, total):
         kept = sum(len(p) for p in self.printed)
@@ -417,18 +477,21 @@ class Tester:
                     f"`{name}` (argument {position} of {self.exercise.signature}) was "
                     f"different after the call." if position else
                     f"argument {name} was different after the call.",
-                    f"hint: leave `{name}` as it was: work on a copy ({name} = {name}.copy()) "
-                    f"or build a new array (np.where, np.maximum, {name} + ...) instead of "
-                    f"assigning into {name}[...] or using {name} += ..."])
+                    "hint: " + (self.inplace_hint or
+                                f"leave `{name}` as it was: work on a copy ({name} = "
+                                f"{name}.copy()) or build a new array instead of assigning "
+                                f"into {name}[...] or using {name} += ...")])
 
     def _changed(self, original, now):
         if isinstance(original, np.ndarray):
             if not isinstance(now, np.ndarray) or now.shape != original.shape:
                 return True
-            if original.dtype.kind not in "fc" or self.inplace_tolerance == 0:
+            if original.dtype.kind not in "fc" or not (self.inplace_rtol or self.inplace_atol):
                 return not np.array_equal(original, now, equal_nan=original.dtype.kind in "fc")
-            return not np.allclose(original, now, rtol=self.inplace_tolerance, atol=0,
-                                   equal_nan=True)
+            if now.dtype.kind not in "fc":
+                return True
+            return not np.allclose(original, now, rtol=self.inplace_rtol,
+                                   atol=self.inplace_atol, equal_nan=True)
         if isinstance(original, (list, tuple)) and isinstance(now, (list, tuple)):
             return any(self._changed(a, b) for a, b in zip(original, now, strict=False))
         return False
@@ -490,11 +553,11 @@ class Tester:
                 ratio = (f" ({got_arr / exp_arr:.3g}x the expected)"
                          if exp_arr != 0 and got_arr != 0 else "")
                 lines = [f"expected {_num(exp_arr)}, returned {_num(got_arr)}{ratio}"]
-            elif got_arr.size <= 36:
+            elif got_arr.size <= 36 and (got_arr.ndim < 2 or got_arr.shape[-2] <= 3):
                 lines = [f"expected: {_fmt(expected)}", f"returned: {_fmt(got)}",
-                         *_locate(got_arr, exp_arr, err, wrong)]
-            else:
-                lines = _locate(got_arr, exp_arr, err, wrong)
+                         *_locate(got_arr, exp_arr, err, wrong, window=False)]
+            else:   # too many lines to print whole: a window around the largest error
+                lines = _locate(got_arr, exp_arr, err, wrong, window=True)
             self.fail(f"wrong {what}{note}", *context, *lines, *self._hint(got, hints))
         self.ok(what)
 
@@ -539,6 +602,14 @@ class Tester:
                       f"expected dtype {np.dtype(dtype)}, got {got.dtype}",
                       "hint: keep the input's dtype (avoid np.float64 literals and "
                       ".astype(float)).")
+        wanted = self._input_dtype
+        if dtype is None and wanted is not None and expected.dtype.kind == "f" and \
+                got.dtype.kind == "f" and got.dtype != wanted:
+            self.fail(_title("wrong dtype", what, note), *context,
+                      f"returned {got.dtype} from {wanted} inputs; every array you return "
+                      f"is a float array of the input's dtype ({wanted} in, {wanted} out)",
+                      f"hint: a cast to {got.dtype} (.astype, dtype=, a {got.dtype} "
+                      f"constant) changes it: drop the cast.")
         return got
 
     @staticmethod
@@ -552,13 +623,42 @@ class Tester:
                 return [f"hint: {message}"]
         return []
 
-    def unpack(self, got, n, names):
-        """Check that ``got`` is a tuple of ``n`` items (e.g. ``(loss, grad)``)."""
+    def unpack(self, got, n, names, like=None, inputs=""):
+        """Check that ``got`` is a tuple of ``n`` items (e.g. ``(loss, grad)``).
+
+        ``like`` holds what each item should be (an array, a number, a dict or list, or
+        None: not known yet): items returned in the wrong order are then named ("element
+        1 should be dx (4, 3), got something shaped like dW").
+        """
         if not isinstance(got, (tuple, list)) or len(got) != n:
             self.fail("wrong return value", f"expected a tuple ({', '.join(names)}), got "
                       f"{_kind(got)}", f"hint: end with `return {', '.join(names)}`")
         self._elements = tuple(names)
+        if like is not None:
+            self._check_order(got, tuple(names), like, inputs)
         return got
+
+    def _check_order(self, got, names, like, inputs):
+        for k, (item, want) in enumerate(zip(got, like, strict=True)):
+            if want is None or _same_value(item, want):
+                continue
+            found = None
+            for j, other in enumerate(like):
+                if j == k or other is None:
+                    continue
+                if not _fits(item, want) and _fits(item, other):
+                    found = f"got something shaped like {names[j]} {_looks(other)}"
+                elif _fits(item, want) and _fits(other, want) and _same_value(item, other) \
+                        and not _same_value(other, want):
+                    found = f"got {names[j]}'s value" + ("" if _is_number(other) else "s")
+                if found:
+                    break
+            if found:
+                self.fail("elements in the wrong order",
+                          *([f"input: {inputs}"] if inputs else []),
+                          f"element {k + 1} of the ({', '.join(names)}) you returned should "
+                          f"be {names[k]} {_looks(want)}, {found}",
+                          f"hint: return {', '.join(names)}, in that order.")
 
     def keeps_dtype(self, args, names, inputs, which=None):
         """One more call with float32 inputs: every output in ``which`` (default: all)

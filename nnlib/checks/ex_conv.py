@@ -31,7 +31,8 @@ def _output_size(t):
         if got != expected:
             hints = {(n + 2 * p - k) // s: "add 1: a window at position 0 counts too.",
                      (n + p - k) // s + 1: "padding goes on both sides: n + 2 pad.",
-                     -(-(n + 2 * p - k) // s) + 1: "round DOWN: floor((n + 2p - k) / s) + 1."}
+                     -(-(n + 2 * p - k) // s) + 1: "round DOWN: a window that would stick "
+                                                   "out past the padding does not count."}
             t.fail("wrong size", f"input: n={n}, k={k}, stride={s}, pad={p}",
                    f"expected {expected}, got {got}",
                    *([f"hint: {hints[got]}"] if got in hints else []))
@@ -52,9 +53,11 @@ def _modes_check(t, fn_scipy, other, word):
                       f"flips it in both axes first.")]
             if fn_scipy is signal.convolve2d:
                 hints += [(signal.correlate2d(image, kernel[::-1, :], mode),
-                           "you flipped only the rows: flip both axes, kernel[::-1, ::-1]."),
+                           "you flipped only the rows: convolution flips the kernel in both "
+                           "axes."),
                           (signal.correlate2d(image, kernel[:, ::-1], mode),
-                           "you flipped only the columns: flip both axes, kernel[::-1, ::-1].")]
+                           "you flipped only the columns: convolution flips the kernel in "
+                           "both axes.")]
             if mode == "same":
                 for top, left in (((kh - 1) // 2, (kw - 1) // 2), (kh // 2, kw // 2)):
                     crop = full[top:top + 6, left:left + 7]
@@ -104,8 +107,8 @@ def _im2col(t):
         t.expect(t.call(x, kh, kw, stride), expected,
                  inputs=f"x (2, 3, 5, 6), kh={kh}, kw={kw}, stride={stride}", hints=[
                      (expected.T, "one ROW per output position: (N H_out W_out, C kh kw)."),
-                     (reordered, "order the columns (c, di, dj): channel first, so that "
-                                 "cols @ W.reshape(F, -1).T is the convolution."),
+                     (reordered, "order the columns (c, di, dj): channel first, in the "
+                                 "order a (F, C, kh, kw) weight flattens in."),
                      (swapped, "order the columns (c, di, dj)."),
                      (by_position.transpose(1, 2, 0, 3).reshape(n_rows, -1),
                       "order the rows (n, i, j): all positions of sample 0 first, then "
@@ -149,8 +152,9 @@ def _conv2d_forward(t):
                       "the kernel is flipped: layers compute a cross-correlation."),
                      (_conv_reference(x, W, np.zeros(4), stride, pad), "add the bias b[f]."),
                      (expected.transpose(0, 2, 3, 1).reshape(expected.shape),
-                      "the matrix product has one row per (n, i, j) and one column per filter: "
-                      "reshape to (N, H_out, W_out, F), then transpose(0, 3, 1, 2)."),
+                      "the matrix product has one row per (n, i, j) and one column per filter, "
+                      "so it is laid out (N, H_out, W_out, F): move the filter axis to "
+                      "position 1 before returning (N, F, H_out, W_out)."),
                      *([(_conv_reference(x, W, b, stride, 0),
                          f"that is the result without padding: pad x with pad={pad} zeros on "
                          f"each side first (np.pad on the last two axes).")] if pad else []),
@@ -222,20 +226,22 @@ def _conv_backward_case(stride, pad):
 def _conv2d_backward(t):
     for stride, pad in ((1, 1), (2, 0)):
         x, W, dout, num_dx, num_dW, variants = _conv_backward_case(stride, pad)
-        dx, dW, db = t.unpack(t.call(dout, x, W, stride, pad), 3, ("dx", "dW", "db"))
         inputs = f"x (2, 2, 5, 4), W (3, 2, 3, 3), stride={stride}, pad={pad}"
+        dx, dW, db = t.unpack(t.call(dout, x, W, stride, pad), 3, ("dx", "dW", "db"),
+                              like=(num_dx, num_dW, dout.sum(axis=(0, 2, 3))), inputs=inputs)
         overwrite = "overlapping windows add up: accumulate dx with += (with = each window " \
                     "overwrites what the previous one wrote)."
-        no_stride = f"the forward stepped by stride={stride}: take every stride-th position " \
-                    f"(di:di + stride * H_out:stride)."
+        no_stride = f"the forward stepped by stride={stride}: the windows start every " \
+                    f"{stride} pixels, so the positions a kernel entry meets do too."
         n, c, h, w = x.shape
         t.expect(dx, num_dx, inputs=inputs, what="dx", rtol=1e-5, atol=1e-7, hints=[
             (variants["assign"][0], overwrite), (variants["assign_pos"][0], overwrite),
             *([(variants["stride"][0], no_stride)] if stride > 1 else []),
             *([(np.zeros((n, c, h + 2 * pad, w + 2 * pad)),
-                "dx has x's shape: crop the padding off (dxp[:, :, pad:pad + H, pad:pad + W]).")]
+                "dx has x's shape: crop the padding off the gradient.")]
               if pad else [(np.zeros((n, c, 0, 0)),
-                            "pad:-pad is empty when pad = 0: crop with pad:pad + H instead.")]),
+                            "pad:-pad is an empty slice when pad = 0 (-0 is 0): end the crop "
+                            "counting from the start, not from the end.")]),
         ])
         t.expect(dW, num_dW, inputs=inputs, what="dW", rtol=1e-5, atol=1e-7, hints=[
             (num_dW[:, :, ::-1, ::-1], "dW comes out flipped: correlate x with dout, "
@@ -365,18 +371,20 @@ def _rnn_step_forward(t):
 def _rnn_step_backward(t):
     x, h, Wx, Wh, b = _rnn_inputs()
     dh = _rng().standard_normal((3, 5))
-    got = t.unpack(t.call(dh, x, h, Wx, Wh, b), 5, ("dx", "dh_prev", "dWx", "dWh", "db"))
     args = {"x": x, "h_prev": h, "Wx": Wx, "Wh": Wh, "b": b}
 
     def total(v, name):
         a = {**args, name: v}
         return float(np.sum(np.tanh(a["x"] @ a["Wx"] + a["h_prev"] @ a["Wh"] + a["b"]) * dh))
 
+    numerics = [_num_grad(lambda v, name=name: total(v, name), args[name]) for name in args]
+    got = t.unpack(t.call(dh, x, h, Wx, Wh, b), 5, ("dx", "dh_prev", "dWx", "dWh", "db"),
+                   like=numerics, inputs="x (3, 4), h_prev (3, 5), Wx (4, 5), Wh (5, 5)")
     no_tanh = {"x": dh @ Wx.T, "h_prev": dh @ Wh.T, "Wx": x.T @ dh, "Wh": h.T @ dh,
                "b": dh.sum(0)}
-    for value, name in zip(got, ("x", "h_prev", "Wx", "Wh", "b"), strict=True):
-        numeric = _num_grad(lambda v, name=name: total(v, name), args[name])
-        hints = [(no_tanh[name], "go through tanh first: da = dh * (1 - h^2).")]
+    for value, name, numeric in zip(got, args, numerics, strict=True):
+        hints = [(no_tanh[name], "go through tanh first: multiply dh by tanh's derivative at "
+                                 "the new state.")]
         if numeric.ndim == 2 and numeric.shape[0] != numeric.shape[1]:
             hints.append((numeric.T, f"d{name} has {name}'s shape {numeric.shape}."))
         t.expect(value, numeric, inputs="x (3, 4), h_prev (3, 5), Wx (4, 5), Wh (5, 5)",
@@ -403,13 +411,15 @@ def _lstm_step_forward(t):
         return o * np.tanh(c_new), c_new
 
     h_exp, c_exp = cell("ifgo")
-    h_got, c_got = t.unpack(t.call(x, h, c, Wx, Wh, b), 2, ("h", "c"))
     inputs = "x (2, 4), h_prev (2, 3), c_prev (2, 3), Wx (4, 12), Wh (3, 12)"
+    h_got, c_got = t.unpack(t.call(x, h, c, Wx, Wh, b), 2, ("h", "c"), like=(h_exp, c_exp),
+                            inputs=inputs)
     wrong_order = {order: cell(order) for order in ("ifog", "fiog", "ifgo"[::-1])}
     t.expect(c_got, c_exp, inputs=inputs, what="c", hints=[
         (c_wrong, f"gate order along the 4H axis is i, f, g, o (yours looks like "
                   f"{', '.join(order)}).") for order, (_, c_wrong) in wrong_order.items()])
     t.expect(h_got, h_exp, inputs=inputs, what="h", hints=[
-        (np.tanh(c_exp), "h = o * tanh(c): multiply by the output gate."),
-        (special.expit(np.split(a, 4, axis=1)[3]) * c_exp, "h = o * tanh(c): squash c first.")])
+        (np.tanh(c_exp), "the output gate o is missing from h."),
+        (special.expit(np.split(a, 4, axis=1)[3]) * c_exp, "squash c with tanh before the "
+                                                          "output gate.")])
     t.ok("gates i, f, g, o")

@@ -201,8 +201,8 @@ class _ChannelRunner:
     def __init__(self, channel):
         self.channel = channel
 
-    def call(self, args, kwargs, limit):
-        return self.channel.call(args, kwargs, limit)
+    def call(self, args, kwargs, limit, trace=False):
+        return self.channel.call(args, kwargs, limit, trace)
 
     def close(self):
         self.channel.close()

@@ -272,14 +272,16 @@ class Outcome:
 
     ``kind``: "returned", "not attempted" (NotImplementedError), "raised", "exit"
     (SystemExit), "timeout", "died" (the process ended without an answer), "interrupted".
+    ``steps``: for a traced call, how many Python lines and calls it ran (else None).
     """
 
     def __init__(self, kind, value=None, after=None, printed="", printed_total=0,
-                 error=None, detail=""):
+                 error=None, detail="", steps=None):
         self.kind, self.value, self.after = kind, value, after
         self.printed, self.printed_total = printed, printed_total
         self.error = error or {}
         self.detail = detail
+        self.steps = steps
 
     @classmethod
     def from_tree(cls, tree):
@@ -292,8 +294,10 @@ class Outcome:
         error = {k: str(error.get(k, ""))[:400] for k in ("type", "message", "line")}
         printed = tree.get("printed") if type(tree.get("printed")) is str else ""
         total = tree.get("printed_total") if type(tree.get("printed_total")) is int else 0
+        steps = tree.get("steps") if type(tree.get("steps")) is int else None
         return cls(kind, decode(tree.get("value")), decode(tree.get("after")),
-                   printed[:PRINT_CHARS], total, error, str(tree.get("detail", ""))[:200])
+                   printed[:PRINT_CHARS], total, error, str(tree.get("detail", ""))[:200],
+                   steps)
 
 
 class _Capture(io.TextIOBase):
@@ -343,13 +347,40 @@ def _exception_text(e):
     return text if len(text) <= 300 else text[:299] + "…"
 
 
-def call_once(fn, args, kwargs, capture=None):
-    """Run ``fn`` on (already private copies of) the arguments; an outcome tree."""
+def _step_counter():
+    """A trace function that counts the Python lines and calls it sees, and its count.
+
+    A Python loop over the rows of an array runs at least one line per row, so the count
+    grows with the number of rows; vectorised NumPy code runs the same few lines whatever
+    the size. Unlike a timing, the count does not depend on how loaded the machine is.
+    """
+    count = [0]
+
+    def tracer(frame, event, arg):
+        count[0] += 1
+        return tracer
+
+    return count, tracer
+
+
+def call_once(fn, args, kwargs, capture=None, trace=False):
+    """Run ``fn`` on (already private copies of) the arguments; an outcome tree. With
+    ``trace``, the tree's "steps" counts the Python lines and calls the call ran."""
     if capture is not None:
         capture.reset()
     tree = {"kind": "returned"}
+    count, tracer = _step_counter()
     try:
-        value = fn(*args, **kwargs)
+        previous = sys.gettrace()
+        if trace:
+            sys.settrace(tracer)
+        try:
+            value = fn(*args, **kwargs)
+        finally:
+            if trace:
+                sys.settrace(previous)
+        if trace:
+            tree["steps"] = count[0]
         tree["value"] = encode(value)
     except NotImplementedError:
         tree = {"kind": "not attempted"}
@@ -443,6 +474,13 @@ def _quiet_child(capture):
         pass
 
 
+def _unpack_call(message):
+    """(args, kwargs[, options]) as sent by :meth:`Channel.call`."""
+    args, kwargs = message[0], message[1]
+    options = message[2] if len(message) > 2 else {}
+    return args, kwargs, {"trace": bool(options.get("trace", False))}
+
+
 def serve(sock, fn):
     """Answer calls on ``sock`` until it closes (runs in the child). Never returns."""
     capture = _Capture()
@@ -452,8 +490,8 @@ def serve(sock, fn):
             data = recv_msg(sock)
             if data is None:
                 break
-            args, kwargs = pickle.loads(data)       # from the checker: trusted
-            tree = call_once(fn, args, kwargs, capture)
+            args, kwargs, options = _unpack_call(pickle.loads(data))  # from the checker
+            tree = call_once(fn, args, kwargs, capture, **options)
             send_msg(sock, pickle.dumps(tree, protocol=4))
     except BaseException:
         pass
@@ -470,9 +508,9 @@ class Channel:
     def __init__(self, sock, pid):
         self.sock, self.pid = sock, pid
 
-    def call(self, args, kwargs, limit):
+    def call(self, args, kwargs, limit, trace=False):
         try:
-            send_msg(self.sock, pickle.dumps((args, kwargs), protocol=4))
+            send_msg(self.sock, pickle.dumps((args, kwargs, {"trace": trace}), protocol=4))
         except OSError:
             return self._ended("before the call")
         deadline = time.monotonic() + limit
@@ -603,10 +641,10 @@ class ForkRunner:
     def __init__(self, fn):
         self.fn, self.channel = fn, None
 
-    def call(self, args, kwargs, limit):
+    def call(self, args, kwargs, limit, trace=False):
         if self.channel is None or self.channel.pid is None:
             self.channel = fork_server(self.fn)
-        return self.channel.call(args, kwargs, limit)
+        return self.channel.call(args, kwargs, limit, trace)
 
     def close(self):
         if self.channel is not None:
@@ -620,13 +658,13 @@ class ThreadRunner:
     def __init__(self, fn):
         self.fn = fn
 
-    def call(self, args, kwargs, limit):
+    def call(self, args, kwargs, limit, trace=False):
         args, kwargs = pickle.loads(pickle.dumps((args, kwargs), protocol=4))
         box = {}
 
         def target():
             with contextlib.suppress(_Timeout):
-                box["tree"] = call_once(self.fn, args, kwargs)
+                box["tree"] = call_once(self.fn, args, kwargs, trace=trace)
 
         worker = threading.Thread(target=target, daemon=True, name="nnlib-check")
         try:

@@ -15,7 +15,7 @@ import numpy as np
 from scipy import ndimage
 
 from .._validation import check_float, check_int
-from ..core import as_rng
+from ..utils import as_rng
 
 __all__ = ["LETTERS", "letter_glyphs", "load_letters"]
 

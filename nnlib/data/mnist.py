@@ -30,6 +30,8 @@ from .download import (
     is_verified,
     remove_stale_partials,
 )
+from .real import load_mnist_sample
+from .utils import train_test_split
 
 __all__ = ["read_idx", "cache_dir", "fetch", "load_mnist", "load_fashion_mnist",
            "load_mnist_or_sample", "DatasetUnavailableError", "MNIST", "FASHION_MNIST"]
@@ -296,9 +298,6 @@ def load_mnist_or_sample(*, download=True, test_size=1000, rng=0, images=True, t
                                  quiet=quiet)
         return train, test, "full MNIST (60,000 training / 10,000 test images)"
     except (OSError, ValueError) as e:  # DatasetUnavailableError is an OSError
-        from .real import load_mnist_sample
-        from .utils import train_test_split
-
         x, y = load_mnist_sample(images=images)
         x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=test_size, rng=rng, stratify=y)
         reason = str(e).split(". ")[0]

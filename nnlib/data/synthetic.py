@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_float, check_int
-from ..core import as_rng
+from ..utils import as_rng
 
 __all__ = ["spirals", "moons", "circles", "xor", "blobs", "sine", "adding_problem",
            "sine_sequences"]

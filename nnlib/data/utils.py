@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import ShapeError, check_float, check_int
-from ..core import as_rng
+from ..functional.losses import one_hot
+from ..utils import as_rng
 
 __all__ = ["train_test_split", "one_hot", "standardize", "normalize", "minibatches"]
 
@@ -63,31 +64,27 @@ def train_test_split(*arrays, test_size=0.2, rng=None, stratify=None):
     return out
 
 
-def one_hot(labels, num_classes=None, dtype=np.float32):
-    """(N,) integer labels -> (N, C) rows with a single 1."""
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise TypeError(f"one_hot expected integer labels, got {labels.dtype}. "
-                        f"Try labels.astype(np.int64).")
-    c = int(labels.max()) + 1 if num_classes is None else num_classes
-    if labels.min() < 0 or labels.max() >= c:
-        raise ValueError(f"one_hot got labels in [{labels.min()}, {labels.max()}] for "
-                         f"{c} classes.")
-    out = np.zeros((labels.shape[0], c), dtype=dtype)
-    out[np.arange(labels.shape[0]), labels] = 1
-    return out
-
-
 def standardize(x, mean=None, std=None):
     """Columns (axis 0) to mean 0 and std 1; returns ``(x_std, mean, std)``.
 
     Pass the training set's ``mean`` and ``std`` to scale validation and test data the
-    same way. Constant columns (std 0) become 0 instead of NaN.
+    same way. A constant column (max == min) becomes 0 instead of NaN, and its ``std`` is
+    returned as exactly 0: rounding can make the std of a constant column 1e-17 rather
+    than 0 (six 0.1s), and dividing by it would turn rounding noise into +-1. Columns
+    whose given ``std`` is 0 become 0 as well. Derived in
+    chapters/01_numpy_for_neural_nets.ipynb.
+
+    >>> z, mean, std = standardize(np.array([[1.0, 0.1], [3.0, 0.1], [5.0, 0.1]]))
+    >>> z[:, 1].tolist(), float(std[1])
+    ([0.0, 0.0, 0.0], 0.0)
     """
     mean = x.mean(axis=0) if mean is None else mean
-    std = x.std(axis=0) if std is None else std
-    safe = np.where(std > 0, std, 1)
-    return ((x - mean) / safe).astype(x.dtype, copy=False), mean, std
+    if std is None:
+        std = x.std(axis=0)
+        std = np.where(x.max(axis=0) == x.min(axis=0), 0, std).astype(std.dtype, copy=False)
+    constant = np.asarray(std) == 0
+    scaled = np.where(constant, 0, (x - mean) / np.where(constant, 1, std))
+    return scaled.astype(x.dtype, copy=False), mean, std
 
 
 def normalize(x, low=None, high=None):

@@ -92,6 +92,12 @@ from .ocr import (
     strokes_to_grid,
     thicken,
 )
+from .regularization import (
+    plot_regularization,
+    regularization_data,
+    regularization_explorer,
+    train_regularized,
+)
 from .style import COLORS, PALETTE, new_figure, show, to_png
 from .widgets import (
     View,
@@ -130,4 +136,6 @@ __all__ = [
     "GRID", "EXAMPLES", "FIELDS", "strokes_to_grid", "read_image", "thicken",
     "field_probabilities", "plot_reading", "DrawingPad", "drawing_pad_view", "find_mistakes",
     "plot_worst_mistakes", "mistake_explorer",
+    # chapter 08 (regularization)
+    "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
 ]

@@ -14,6 +14,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from .style import COLORS, PALETTE
+from .view import View, _widgets
 
 __all__ = ["parse_shape", "broadcast_alignment", "plot_broadcast", "broadcast_explorer",
            "plot_timings"]
@@ -216,8 +217,6 @@ def plot_broadcast(ax_shapes, ax_values, shape_a, shape_b, *, max_side=6):
 def broadcast_explorer(a="(4, 1)", b="(3,)"):
     """Type two shapes: their alignment, the result shape (or the clash) and, for small
     results, the values of a + b."""
-    from .widgets import View, _widgets
-
     w = _widgets()
     wide = {"description_width": "initial"}          # labels in full, never cut off
     controls = {"a": w.Text(value=a, description="shape of a", continuous_update=False,

@@ -10,8 +10,10 @@ from math import comb
 import numpy as np
 from scipy import signal
 
-from .. import Conv2D
+from ..data import load_photo
+from ..layers import Conv2D
 from .style import COLORS, DIVERGING
+from .view import View, _widgets
 
 __all__ = ["KERNEL_PRESETS", "make_kernel", "plot_sliding_window", "plot_conv_layer",
            "sliding_window_explorer", "convolution_explorer"]
@@ -217,7 +219,6 @@ def _bar_image():
 
 def sliding_window_explorer(position=0, kernel="vertical edge", image=None):
     """Walk a 3 x 3 kernel over a small picture, one output position at a time."""
-    from .widgets import View, _widgets
 
     w = _widgets()
     image = _bar_image() if image is None else np.asarray(image, dtype=float)
@@ -242,12 +243,8 @@ def convolution_explorer(image=None, kernel="sobel x", size=3, stride=1, padding
     """A one-channel convolution layer on a photo: kernel preset and size (even sizes
     too), stride and padding; the output size formula under the output. The seed
     applies to the 'random' kernel only."""
-    from .widgets import View, _widgets
-
     w = _widgets()
     if image is None:
-        from ..data import load_photo
-
         image = load_photo(size=40)
     paddings = [("valid", "valid"), ("same", "same"), ("full", "full"), ("1", 1), ("2", 2)]
     controls = {

@@ -8,8 +8,9 @@ import numpy as np
 
 from .. import functional as F
 from .. import init as initializers
-from ..core import Parameter, as_rng
+from ..layers.base import Parameter
 from ..optim import SGD, Adam, RMSProp
+from ..utils import as_rng
 from .style import COLORS, PALETTE
 
 __all__ = ["ACTIVATIONS", "plot_activation", "plot_softmax", "SURFACES",
@@ -83,44 +84,72 @@ SURFACES = {
         (-3.0, 3.0, -3.0, 3.0), (-2.5, 1e-3)),
 }
 
+#: name -> factory(params, lr) of the nnlib optimizer drawn under that name
 OPTIMIZERS = {"SGD": lambda p, lr: SGD(p, lr),
               "momentum": lambda p, lr: SGD(p, lr, momentum=0.9),
+              "Nesterov": lambda p, lr: SGD(p, lr, momentum=0.9, nesterov=True),
               "RMSProp": lambda p, lr: RMSProp(p, lr),
               "Adam": lambda p, lr: Adam(p, lr)}
 
+_OPTIMIZER_COLORS = dict(zip(OPTIMIZERS, PALETTE, strict=False))
+
 
 def descend(surface, optimizer, lr, steps, cond=10.0):
-    """The path (steps + 1, 2) of an nnlib optimizer on a 2-D surface."""
+    """The path (k + 1, 2) of an nnlib optimizer on a 2-D surface, k <= ``steps``: the
+    path stops early (k < steps) where it diverges (|w| > 1e6 or not finite)."""
     f, grad, _, start = SURFACES[surface](cond)
     w = Parameter(np.array(start, dtype=np.float64))
     opt = OPTIMIZERS[optimizer]({"w": w}, lr)
     path = [w.data.copy()]
-    for _ in range(steps):
-        opt.zero_grad()
-        w.grad += grad(w.data)
-        opt.step()
-        if not np.all(np.isfinite(w.data)) or np.abs(w.data).max() > 1e6:
-            break  # diverged: stop the path where it leaves the picture
-        path.append(w.data.copy())
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(steps):
+            opt.zero_grad()
+            w.grad += grad(w.data)
+            opt.step()
+            if not np.all(np.isfinite(w.data)) or np.abs(w.data).max() > 1e6:
+                break  # diverged: stop the path where it leaves the picture
+            path.append(w.data.copy())
     return np.array(path)
 
 
 def plot_descent(ax, surface="quadratic", optimizers=("SGD", "momentum", "RMSProp", "Adam"),
-                 lr=0.05, steps=50, cond=10.0):
-    """Contours of a 2-D loss surface and each optimizer's path from the same start."""
+                 lr=0.05, steps=50, cond=10.0, *, ax_loss=None):
+    """Contours of a 2-D loss surface and each optimizer's path from the same start (the
+    star); with ``ax_loss``, also the loss along each path against the step (log scale
+    where the surface is bounded below by 0). A path that diverges is cut where it
+    leaves the picture and its legend entry says at which step."""
     f, _, (x0, x1, y0, y1), start = SURFACES[surface](cond)
     gx, gy = np.meshgrid(np.linspace(x0, x1, 200), np.linspace(y0, y1, 200))
     z = f(np.stack([gx, gy]))
     levels = np.quantile(z, np.linspace(0.01, 0.95, 20)) if surface != "saddle" else 20
     artists = [ax.contour(gx, gy, z, levels=levels, cmap="Greys", linewidths=0.6)]
-    for color, name in zip(PALETTE, optimizers, strict=False):
+    for name in optimizers:
         path = descend(surface, name, lr, steps, cond)
+        color = _OPTIMIZER_COLORS.get(name, COLORS["grey"])
+        taken = len(path) - 1
+        label = (f"{name}: diverged at step {taken + 1}" if taken < steps
+                 else f"{name}: f = {f(path[-1]):.3g}")
         artists += ax.plot(path[:, 0], path[:, 1], "-o", ms=2.5, lw=1.4, color=color,
-                           label=f"{name} ({len(path) - 1} steps, f = {f(path[-1]):.3g})")
+                           label=label)
+        if ax_loss is not None:
+            values = np.array([f(w) for w in path])
+            artists += ax_loss.plot(np.arange(len(path)), values, color=color, lw=1.6,
+                                    label=name)
     artists += ax.plot(*start, "k*", ms=10)
     ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="w1", ylabel="w2",
-           title=f"{surface}, lr = {lr:g}, {steps} steps")
-    ax.legend(loc="lower right", fontsize=8)
+           title=f"{surface}" + (f" (conditioning {cond:g})" if surface == "quadratic" else "")
+           + f", lr = {lr:g}, {steps} steps")
+    if optimizers:
+        ax.legend(loc="lower right", fontsize=8, framealpha=0.9)
+    if ax_loss is not None:
+        bounded = surface != "saddle"  # the saddle's f is unbounded below
+        if bounded:
+            ax_loss.set_yscale("log")
+        ax_loss.set(xlim=(0, max(steps, 1)), xlabel="step",
+                    ylabel="f(w)" + (" (log scale)" if bounded else ""),
+                    title="loss along each path")
+        if optimizers:
+            ax_loss.legend(fontsize=8)
     return artists
 
 

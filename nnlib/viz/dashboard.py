@@ -30,22 +30,41 @@ def in_notebook():
 
 def plot_history(ax_loss, ax_acc, ax_grad, history, grad_norms):
     """Training curves and gradient norms. ``history``: dict of per-epoch lists;
-    ``grad_norms``: {layer name: list of norms per epoch}."""
+    ``grad_norms``: {layer name: list of norms per epoch}. The epoch of the lowest
+    validation loss, when there is one, is marked with a star on the loss and accuracy
+    panels."""
+    from matplotlib.ticker import MaxNLocator
+
     artists = []
     for key, color in (("loss", COLORS["blue"]), ("val_loss", COLORS["orange"])):
         if history.get(key):
             artists += ax_loss.plot(range(1, len(history[key]) + 1), history[key], "-o", ms=3,
                                     color=color, label=key)
-    ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
+    losses = [v for key in ("loss", "val_loss") for v in history.get(key) or ()]
+    if losses and min(losses) > 0:  # log scale: the late, small changes stay visible
+        ax_loss.set_yscale("log")
+        ax_loss.set(title="loss", xlabel="epoch", ylabel="loss (log scale)")
+    else:
+        ax_loss.set(title="loss", xlabel="epoch", ylabel="loss")
     for key, color in (("accuracy", COLORS["blue"]), ("val_accuracy", COLORS["orange"])):
         if history.get(key):
             artists += ax_acc.plot(range(1, len(history[key]) + 1), history[key], "-o", ms=3,
                                    color=color, label=key)
     ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
+    val = history.get("val_loss")
+    if val:
+        best = int(np.argmin(val))
+        artists += ax_loss.plot(best + 1, val[best], "*", ms=11, color=COLORS["vermillion"],
+                                label=f"best val_loss (epoch {best + 1})")
+        if len(history.get("val_accuracy") or ()) > best:
+            artists += ax_acc.plot(best + 1, history["val_accuracy"][best], "*", ms=11,
+                                   color=COLORS["vermillion"])
     for (name, norms), color in zip(grad_norms.items(), PALETTE * 4, strict=False):
         artists += ax_grad.semilogy(range(1, len(norms) + 1), norms, color=color, label=name)
-    ax_grad.set(title="gradient norm per layer", xlabel="epoch", ylabel="||grad|| (log)")
+    ax_grad.set(title="gradient norm per layer (last batch)", xlabel="epoch",
+                ylabel="||grad|| (log scale)")
     for ax in (ax_loss, ax_acc, ax_grad):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     return artists
@@ -93,11 +112,20 @@ class LiveDashboard(Callback):
                 display(self.image)
 
     def _layer_groups(self):
-        """Parameter names grouped by layer: '0.W', '0.b' -> layer '0'."""
+        """Parameter names grouped by layer: '0.W', '0.b' -> 'layer 0'."""
         groups = {}
         for name in self.model.parameters():
-            groups.setdefault(name.rsplit(".", 1)[0] if "." in name else name, []).append(name)
+            key = name.rsplit(".", 1)[0] if "." in name else name
+            groups.setdefault(f"layer {key}", []).append(name)
         return groups
+
+    def _legend_name(self, group):
+        """'layer 0' -> 'layer 0: Dense(784, 256)' when the model has a list of layers."""
+        layers = getattr(self.model, "layers", ())
+        index = group.removeprefix("layer ")
+        if index.isdigit() and int(index) < len(layers):
+            return f"{group}: {layers[int(index)]!r}"
+        return group
 
     def on_epoch_end(self, epoch, logs):
         for key, value in logs.items():
@@ -105,7 +133,7 @@ class LiveDashboard(Callback):
         params = self.model.parameters()
         for layer, names in self._layers.items():
             norm = float(np.sqrt(sum(np.vdot(params[n].grad, params[n].grad) for n in names)))
-            self.grad_norms.setdefault(f"layer {layer}", []).append(norm)
+            self.grad_norms.setdefault(layer, []).append(norm)
         if self._widget_mode:
             if time.perf_counter() >= self._next_draw:
                 self._draw()
@@ -116,7 +144,8 @@ class LiveDashboard(Callback):
     def figure(self):
         fig, axes = new_figure(1, 3, width=11, height=3.2, layout=None)
         fig.subplots_adjust(left=0.06, right=0.99, bottom=0.16, top=0.9, wspace=0.28)
-        self.artists = plot_history(*axes, self.history, self.grad_norms)
+        named = {self._legend_name(k): v for k, v in self.grad_norms.items()}
+        self.artists = plot_history(*axes, self.history, named)
         return fig
 
     def _draw(self):

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import LSTM, RNN, Dense, ReLU, Residual, Sequential, Sigmoid, Tanh
+from ..layers import LSTM, RNN, Dense, ReLU, Sigmoid, Tanh
+from ..models import Residual, Sequential
 from .style import COLORS
 from .widgets import View, _widgets
 

@@ -3,6 +3,7 @@ shape they carry, laid out left to right by depth. Plain matplotlib, no graphviz
 
 from __future__ import annotations
 
+from .images import _grid, _show
 from .style import COLORS, style_axes
 
 __all__ = ["plot_model", "plot_weight_images"]
@@ -66,8 +67,6 @@ def plot_model(ax, model):
 def plot_weight_images(fig, W, image_shape, n=16, ncols=8):
     """The first ``n`` columns of a first-layer weight ``W`` (pixels, units) as images:
     what each unit responds to (red +, blue -)."""
-    from .images import _grid, _show
-
     axes = _grid(fig, min(n, W.shape[1]), ncols)
     return [_show(ax, W[:, j].reshape(image_shape), f"unit {j}", symmetric=True)
             for j, ax in enumerate(axes)]

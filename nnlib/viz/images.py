@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import convolution as C
-from .. import pooling as P
+from ..functional import conv as C
+from ..functional import pooling as P
 from .conv_views import KERNEL_PRESETS, make_kernel
 from .style import CMAP, COLORS, DIVERGING
 
@@ -213,13 +213,18 @@ def plot_misclassified(fig, images, y_true, y_pred, max_n=16, ncols=8, probs=Non
     return artists
 
 
-def plot_decision_boundary(ax, predict, x, y, resolution=200, margin=0.3):
+def plot_decision_boundary(ax, predict, x, y, resolution=200, margin=0.3, *, bounds=None,
+                           size=14):
     """Regions of the plane by predicted class, with the data on top.
 
     ``predict`` maps (M, 2) points to class scores (M, C) (e.g. ``model.predict``).
+    ``bounds`` = ((x_min, y_min), (x_max, y_max)) sets the region drawn (default: the
+    data's range plus ``margin``); ``size`` is the marker size of the points.
     """
-    x0, y0 = x.min(axis=0) - margin
-    x1, y1 = x.max(axis=0) + margin
+    if bounds is None:
+        (x0, y0), (x1, y1) = x.min(axis=0) - margin, x.max(axis=0) + margin
+    else:
+        (x0, y0), (x1, y1) = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, resolution), np.linspace(y0, y1, resolution))
     grid = np.stack([gx.ravel(), gy.ravel()], axis=1).astype(x.dtype)
     classes = predict(grid).argmax(axis=1).reshape(gx.shape)
@@ -231,8 +236,9 @@ def plot_decision_boundary(ax, predict, x, y, resolution=200, margin=0.3):
     artists = [ax.contourf(gx, gy, classes, levels=np.arange(k + 1) - 0.5, cmap=cmap,
                            alpha=0.25)]
     artists.append(ax.scatter(x[:, 0], x[:, 1], c=y, cmap=cmap, vmin=-0.5, vmax=k - 0.5,
-                              s=14, edgecolors="white", linewidths=0.4))
+                              s=size, edgecolors="white", linewidths=0.4))
     accuracy = np.mean(predict(x).argmax(axis=1) == y)
-    ax.set(xlabel="x1", ylabel="x2", title=f"decision regions (train accuracy {accuracy:.1%})")
+    ax.set(xlabel="x1", ylabel="x2", xlim=(x0, x1), ylim=(y0, y1),
+           title=f"decision regions (train accuracy {accuracy:.1%})")
     return artists
 

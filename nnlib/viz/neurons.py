@@ -16,6 +16,7 @@ from matplotlib.colors import LogNorm
 from .. import init as initializers
 from .curves import ACTIVATIONS, depth_statistics
 from .style import CMAP, COLORS
+from .view import View, _slider, _widgets
 
 __all__ = ["INITS", "plot_neuron", "neuron_explorer", "layer_profile", "plot_layer_profile",
            "init_grid", "plot_init_grid"]
@@ -69,8 +70,6 @@ def plot_neuron(ax, w1, w2, b, activation="sigmoid", *, lim=3.0, alpha=0.1):
 
 def neuron_explorer(w1=1.5, w2=-1.0, b=0.5, activation="sigmoid"):
     """Sliders for the two weights and the bias of one neuron, and its activation."""
-    from .widgets import View, _slider, _widgets
-
     w = _widgets()
     controls = {"w1": _slider(w, w1, -4, 4, 0.1, "w1"), "w2": _slider(w, w2, -4, 4, 0.1, "w2"),
                 "b": _slider(w, b, -4, 4, 0.1, "b"),

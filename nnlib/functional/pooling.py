@@ -1,7 +1,8 @@
 """Pooling kernels: max and average over k x k windows with any stride, and naive loop
 references. Derived in chapters/10_pooling_cnns.ipynb.
 
-Output size per axis is floor((H - k) / stride) + 1, as PyTorch: rows and columns that
+Output size per axis is ``output_size(H, k, stride)`` = floor((H - k) / stride) + 1
+(:func:`nnlib.functional.conv.output_size` with no padding), as PyTorch: rows and columns that
 no window reaches are ignored (7 x 7 with pool 2 gives 3 x 3) and get zero gradient.
 
 Both forwards take the k x k strided views ``x[:, :, di::stride, dj::stride]`` (cropped
@@ -15,20 +16,17 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["pool_output_size", "maxpool_forward", "maxpool_backward", "avgpool_forward",
+from .conv import output_size
+
+__all__ = ["maxpool_forward", "maxpool_backward", "avgpool_forward",
            "avgpool_backward", "maxpool_naive", "avgpool_naive"]
-
-
-def pool_output_size(n, size, stride):
-    """floor((n - size) / stride) + 1."""
-    return (n - size) // stride + 1
 
 
 def _window_slices(shape, size, stride):
     """For each offset (di, dj) in row-major order, the index that selects that element
     of every window: x[index] has shape (N, C, H_out, W_out)."""
-    h_out = pool_output_size(shape[2], size, stride)
-    w_out = pool_output_size(shape[3], size, stride)
+    h_out = output_size(shape[2], size, stride)
+    w_out = output_size(shape[3], size, stride)
     for di in range(size):
         for dj in range(size):
             yield (slice(None), slice(None),
@@ -51,7 +49,7 @@ def maxpool_forward(x, size, stride):
 
     Returns
     -------
-    ndarray of shape (N, C, H_out, W_out)
+    ndarray of shape (N, C, H_out, W_out), H_out = floor((H - size) / stride) + 1
     """
     slices = _window_slices(x.shape, size, stride)
     out = x[next(slices)].copy()
@@ -67,6 +65,11 @@ def maxpool_backward(dout, x, out, size, stride):
     ----------
     dout, out : ndarray of shape (N, C, H_out, W_out); ``out`` is the forward output
     x : ndarray of shape (N, C, H, W), the forward input
+    size, stride : int, as given to the forward
+
+    Returns
+    -------
+    dx : ndarray of shape (N, C, H, W)
     """
     exact = _tiles_exactly(x.shape, size, stride)
     # When windows tile the input, every pixel is written exactly once: no zero fill.
@@ -84,7 +87,17 @@ def maxpool_backward(dout, x, out, size, stride):
 
 
 def avgpool_forward(x, size, stride):
-    """Mean over each window; shapes as :func:`maxpool_forward`."""
+    """Mean over each window.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C, H, W)
+    size, stride : int
+
+    Returns
+    -------
+    ndarray of shape (N, C, H_out, W_out), H_out = floor((H - size) / stride) + 1
+    """
     slices = _window_slices(x.shape, size, stride)
     out = x[next(slices)].copy()
     for index in slices:
@@ -93,10 +106,20 @@ def avgpool_forward(x, size, stride):
     return out
 
 
-def avgpool_backward(dout, x_shape, size, stride, dtype=None):
-    """dx of average pooling: each window's gradient shared equally, dout / size^2."""
+def avgpool_backward(dout, x_shape, size, stride):
+    """dx of average pooling: each window's gradient shared equally, dout / size^2.
+
+    Parameters
+    ----------
+    dout : ndarray of shape (N, C, H_out, W_out)
+    x_shape : (N, C, H, W) of the forward input
+
+    Returns
+    -------
+    dx : ndarray of shape ``x_shape``, the dtype of ``dout``
+    """
     exact = _tiles_exactly(x_shape, size, stride)
-    dx = (np.empty if exact else np.zeros)(x_shape, dtype=dtype or dout.dtype)
+    dx = (np.empty if exact else np.zeros)(x_shape, dtype=dout.dtype)
     share = dout * (1 / (size * size))
     for index in _window_slices(x_shape, size, stride):
         if exact:
@@ -108,7 +131,7 @@ def avgpool_backward(dout, x_shape, size, stride, dtype=None):
 
 def _pool_naive(x, size, stride, reduce):
     n, c, h, w = x.shape
-    h_out, w_out = pool_output_size(h, size, stride), pool_output_size(w, size, stride)
+    h_out, w_out = output_size(h, size, stride), output_size(w, size, stride)
     out = np.empty((n, c, h_out, w_out), dtype=x.dtype)
     for i in range(h_out):
         for j in range(w_out):

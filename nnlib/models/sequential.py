@@ -5,12 +5,13 @@ chapters/07_training.ipynb.
 
 from __future__ import annotations
 
-from ._validation import check_array, check_finite, shape_str
-from .layers import Container
-from .serialization import Saveable
-from .training import Trainable, accuracy
+from .._validation import check_array, check_finite, shape_str
+from ..serialization import Saveable
+from ..training import Trainable
+from ..utils import table
+from .containers import Container
 
-__all__ = ["Sequential", "accuracy"]
+__all__ = ["Sequential"]
 
 
 class Sequential(Trainable, Saveable, Container):
@@ -75,8 +76,8 @@ class Sequential(Trainable, Saveable, Container):
             total += count
             rows.append((str(i), repr(layer), shape_str(("N", *shape)), f"{count:,}"))
         dtype = self.dtype.name if self.dtype is not None else "float32"
-        return table(f"Sequential, input {shape_str(('N', *in_shape))}", rows,
-                     f"total parameters: {total:,} ({dtype})", right=(3,))
+        return table(rows, title=f"Sequential, input {shape_str(('N', *in_shape))}",
+                     footer=f"total parameters: {total:,} ({dtype})", right=(3,))
 
     def _guess_input_shape(self):
         first = self.layers[0] if self.layers else None
@@ -84,21 +85,3 @@ class Sequential(Trainable, Saveable, Container):
             return (first.in_features,)
         raise ValueError("summary() needs the per-sample input shape: call "
                          "model.summary(input_shape=(784,)) or run the model once first.")
-
-
-class _Text(str):
-    """A string that shows as itself in a notebook (no quotes, real newlines)."""
-
-    def __repr__(self):
-        return str(self)
-
-
-def table(title, rows, footer, right=()):
-    """A plain-text table (first row the header) between rules, as ``summary()`` prints;
-    columns listed in ``right`` are right-aligned (numbers)."""
-    widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
-    lines = ["  ".join(cell.rjust(w) if c in right else cell.ljust(w)
-                       for c, (cell, w) in enumerate(zip(row, widths, strict=True))).rstrip()
-             for row in rows]
-    rule = "-" * max(len(line) for line in lines)
-    return _Text("\n".join([title, rule, lines[0], rule, *lines[1:], rule, footer]))

@@ -15,60 +15,14 @@ chapters/11_residual_recurrent.ipynb.
 
 from __future__ import annotations
 
-import numpy as np
+from .._validation import ShapeError, check_array, check_finite, shape_str
+from ..nodes import Input, Node, connect
+from ..serialization import Saveable
+from ..training import Trainable
+from ..utils import table
+from .containers import LayerGroup
 
-from ._validation import ShapeError, check_array, check_finite, shape_str
-from .layers import LayerGroup
-from .serialization import Saveable
-from .training import Trainable
-
-__all__ = ["Node", "Input", "Model"]
-
-
-class Node:
-    """A value in a graph: ``layer`` applied to ``parents`` (an Input has neither).
-
-    ``shape`` is the per-sample shape, known when the graph is built, so mismatched
-    layers fail at wiring time, not at the first batch.
-    """
-
-    def __init__(self, layer, parents, shape, name=None):
-        self.layer, self.parents, self.shape = layer, list(parents), tuple(shape)
-        self.name = name
-
-    def __repr__(self):
-        what = "Input" if self.layer is None else repr(self.layer)
-        return f"<Node {what} -> {shape_str(('N', *self.shape))}>"
-
-
-class Input(Node):
-    """A graph's entry point; ``shape`` is per sample (no batch axis): ``Input((784,))``."""
-
-    def __init__(self, shape, name=None):
-        if isinstance(shape, int):
-            shape = (shape,)
-        super().__init__(None, [], shape, name)
-
-
-def is_node(x):
-    return isinstance(x, Node) or (isinstance(x, (list, tuple)) and x
-                                   and all(isinstance(v, Node) for v in x))
-
-
-def connect(layer, x):
-    """``layer(node)`` or ``merge_layer([node, node])``: a new Node, shape checked."""
-    takes_list = getattr(layer, "takes_list", False)
-    parents = list(x) if isinstance(x, (list, tuple)) else [x]
-    if takes_list != isinstance(x, (list, tuple)):
-        raise TypeError(f"{layer!r} takes {'a list of nodes' if takes_list else 'one node'}, "
-                        f"got {'a list' if isinstance(x, (list, tuple)) else 'one node'}.")
-    shapes = [p.shape for p in parents]
-    try:
-        shape = layer.output_shape(shapes if takes_list else shapes[0])
-    except ShapeError as e:
-        raise ShapeError(f"cannot connect {layer!r} to {', '.join(map(repr, parents))}: {e}") \
-            from None
-    return Node(layer, parents, shape)
+__all__ = ["Model"]
 
 
 def _toposort(outputs):
@@ -90,13 +44,6 @@ def _toposort(outputs):
     for out in outputs:
         visit(out, [])
     return order
-
-
-def _cache(layer):
-    """What a layer's forward stored for its backward (attributes named ``_x`` etc.), with
-    arrays copied: workspaces reused by the next call must not change it."""
-    return {k: (v.copy() if isinstance(v, np.ndarray) else v)
-            for k, v in vars(layer).items() if k.startswith("_") and k != "_workspace"}
 
 
 class Model(Trainable, Saveable, LayerGroup):
@@ -150,10 +97,9 @@ class Model(Trainable, Saveable, LayerGroup):
             if node.layer is None:
                 continue
             args = [values[id(p)] for p in node.parents]
-            values[id(node)] = node.layer.forward(args if getattr(node.layer, "takes_list",
-                                                                  False) else args[0])
+            values[id(node)] = node.layer.forward(args if node.layer.multi_input else args[0])
             if self._uses[id(node.layer)] > 1:  # shared: remember this call's cache
-                self._caches[id(node)] = _cache(node.layer)
+                self._caches[id(node)] = node.layer.save_cache()
         return [values[id(n)] for n in self.outputs]
 
     def _backward_many(self, douts, input_grad=False):
@@ -164,9 +110,9 @@ class Model(Trainable, Saveable, LayerGroup):
             if node.layer is None or id(node) not in grads:
                 continue
             if id(node) in self._caches:
-                vars(node.layer).update(self._caches[id(node)])
+                node.layer.load_cache(self._caches[id(node)])
             dx = node.layer.backward(grads.pop(id(node)))
-            parent_grads = dx if getattr(node.layer, "takes_list", False) else [dx]
+            parent_grads = dx if node.layer.multi_input else [dx]
             for parent, g in zip(node.parents, parent_grads, strict=True):
                 # fan-out: a value used twice receives the sum of both gradients
                 grads[id(parent)] = grads[id(parent)] + g if id(parent) in grads else g
@@ -194,7 +140,33 @@ class Model(Trainable, Saveable, LayerGroup):
         grads = self._backward_many(douts, input_grad=True)
         return grads[0] if self.n_inputs == 1 else grads
 
-    # --- inspection and files ---------------------------------------------------------------
+    # --- config: the graph as JSON, the layers as children ----------------------------------
+    def get_config(self):
+        """The wiring: each node's layer (an index into ``children()``, None for an
+        Input), per-sample shape and parents (node indices); the input and output nodes."""
+        node_index = {id(n): i for i, n in enumerate(self.nodes)}
+        layer_index = {id(layer): i for i, layer in enumerate(self.layers)}
+        return {"nodes": [{"layer": layer_index.get(id(n.layer)), "shape": list(n.shape),
+                           "parents": [node_index[id(p)] for p in n.parents]}
+                          for n in self.nodes],
+                "inputs": [node_index[id(n)] for n in self.inputs],
+                "outputs": [node_index[id(n)] for n in self.outputs]}
+
+    @classmethod
+    def from_config(cls, config, children=()):
+        """Rewire ``children`` (the layers, in ``self.layers`` order) as ``config`` says."""
+        nodes = []
+        for spec in config["nodes"]:
+            if spec["layer"] is None:
+                nodes.append(Input(tuple(spec["shape"])))
+                continue
+            layer = children[spec["layer"]]
+            parents = [nodes[i] for i in spec["parents"]]
+            nodes.append(connect(layer, parents if layer.multi_input else parents[0]))
+        return cls(inputs=[nodes[i] for i in config["inputs"]],
+                   outputs=[nodes[i] for i in config["outputs"]])
+
+    # --- inspection ---------------------------------------------------------------------
     def edges(self):
         """(from node index, to node index) pairs, node indices as in ``self.nodes``."""
         index = {id(n): i for i, n in enumerate(self.nodes)}
@@ -202,8 +174,6 @@ class Model(Trainable, Saveable, LayerGroup):
 
     def summary(self):
         """Nodes in order with their layer, output shape, parameter count and inputs."""
-        from .model import table
-
         index = {id(n): i for i, n in enumerate(self.nodes)}
         rows = [("#", "node", "output shape", "params", "from")]
         counted, total = set(), 0
@@ -219,8 +189,8 @@ class Model(Trainable, Saveable, LayerGroup):
             rows.append((str(i), label, shape_str(("N", *node.shape)), f"{count:,}",
                          ", ".join(str(index[id(p)]) for p in node.parents) or "-"))
         outs = ", ".join(str(index[id(n)]) for n in self.outputs)
-        return table(f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}", rows,
-                     f"total parameters: {total:,}", right=(3,))
+        return table(rows, title=f"Model: {self.n_inputs} input(s), outputs at node(s) {outs}",
+                     footer=f"total parameters: {total:,}", right=(3,))
 
     def __repr__(self):
         return f"Model({self.n_inputs} inputs, {len(self.nodes)} nodes, {self.n_outputs} outputs)"

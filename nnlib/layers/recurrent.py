@@ -11,20 +11,12 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from . import init as initializers
-from ._validation import ShapeError, check_int, reject_unknown_kwargs, shape_str
-from .core import Layer, Parameter, as_rng
+from .. import init as initializers
+from .._validation import ShapeError, check_int, reject_unknown_kwargs, shape_str
+from ..utils import as_rng
+from .base import Layer, Parameter
 
 __all__ = ["RNN", "LSTM", "LastTimeStep"]
-
-
-def orthogonal(shape, rng, dtype):
-    """A random (semi-)orthogonal matrix: keeps the norm of h through ``h @ Wh`` at the
-    start of training, so gradients neither explode nor vanish over time right away."""
-    a = as_rng(rng).standard_normal((max(shape), min(shape)))
-    q, r = np.linalg.qr(a)
-    q *= np.sign(np.diag(r))  # a uniformly distributed orthogonal matrix
-    return (q if shape[0] >= shape[1] else q.T).astype(dtype)
 
 
 class _Recurrent(Layer):
@@ -42,7 +34,7 @@ class _Recurrent(Layer):
         rng = as_rng(rng)
         d, h, g = self.input_size, self.hidden_size, self.gates
         self.Wx = Parameter(initializers.glorot_uniform((d, g * h), rng, self.dtype))
-        self.Wh = Parameter(np.concatenate([orthogonal((h, h), rng, self.dtype)
+        self.Wh = Parameter(np.concatenate([initializers.orthogonal((h, h), rng, self.dtype)
                                             for _ in range(g)], axis=1))
         self.b = Parameter(np.zeros(g * h, dtype=self.dtype))
         self._x = None
@@ -87,7 +79,14 @@ class _Recurrent(Layer):
         return f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
 
     def _weight_grads(self, dpre, h_prev):
-        """dWx, dWh, db from the pre-activation gradients of all steps: one GEMM each."""
+        """Accumulate dWx, dWh and db from the pre-activation gradients of all steps (one
+        GEMM each) and return dx (N, T, D), one more GEMM.
+
+        Parameters
+        ----------
+        dpre : ndarray of shape (N, T, G H), dL/d(pre-activation), G gates
+        h_prev : ndarray of shape (N, T, H), the state each step started from
+        """
         n, t, gh = dpre.shape
         d2 = dpre.reshape(n * t, gh)
         self.Wx.grad += self._x.reshape(n * t, -1).T @ d2
@@ -99,8 +98,18 @@ class _Recurrent(Layer):
 class RNN(_Recurrent):
     """Elman RNN: h_t = tanh(x_t Wx + h_{t-1} Wh + b), h_0 = 0 unless given.
 
-    Parameters: Wx (D, H), Wh (H, H), b (H,). ``forward(x, h0=None)`` returns all states
-    (N, T, H); after ``backward``, ``dh0`` holds the gradient of the initial state.
+    Parameters
+    ----------
+    input_size D, hidden_size H : int
+    rng : None, int or numpy.random.Generator
+    dtype : np.float32 (default) or np.float64
+
+    Shapes
+    ------
+    Wx (D, H), Wh (H, H) (orthogonal at the start), b (H,).
+    ``forward(x, h0=None)``: x (N, T, D), h0 (N, H) or None for zeros -> every state
+    (N, T, H). ``backward(dout)``: dout (N, T, H) -> dx (N, T, D); afterwards ``dh0``
+    (N, H) holds the gradient of the initial state.
     """
 
     def forward(self, x, h0=None):
@@ -136,10 +145,19 @@ class LSTM(_Recurrent):
     a = x_t Wx + h_{t-1} Wh + b split into four blocks of H: i, f, g, o;
     i, f, o = sigmoid(...), g = tanh(...); c_t = f c_{t-1} + i g; h_t = o tanh(c_t).
 
-    Parameters: Wx (D, 4H), Wh (H, 4H), b (4H,); the forget-gate bias starts at 1
-    (Jozefowicz et al., 2015) so that memory is kept early in training.
-    ``forward(x, h0=None, c0=None)`` returns all states (N, T, H); after ``backward``,
-    ``dh0`` and ``dc0`` hold the initial states' gradients.
+    Parameters
+    ----------
+    input_size D, hidden_size H : int
+    rng : None, int or numpy.random.Generator
+    dtype : np.float32 (default) or np.float64
+
+    Shapes
+    ------
+    Wx (D, 4H), Wh (H, 4H), b (4H,), each in blocks i, f, g, o; the forget-gate bias
+    starts at 1 (Jozefowicz et al., 2015) so that memory is kept early in training.
+    ``forward(x, h0=None, c0=None)``: x (N, T, D), h0 and c0 (N, H) or None for zeros ->
+    every hidden state (N, T, H). ``backward(dout)``: dout (N, T, H) -> dx (N, T, D);
+    afterwards ``dh0`` and ``dc0`` (N, H) hold the initial states' gradients.
     """
 
     gates = 4
@@ -201,8 +219,6 @@ class LSTM(_Recurrent):
 class LastTimeStep(Layer):
     """(N, T, H) -> (N, H): the last hidden state, e.g. between an LSTM and a Dense
     classifier. Backward puts the gradient at the last step and zeros elsewhere."""
-
-    _shape = None
 
     def forward(self, x):
         self._check_input(x, ndim=3, expected="(N, T, H)")

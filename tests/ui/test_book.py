@@ -1,0 +1,307 @@
+"""Real-browser test of the static site that ``make book`` builds.
+
+The site is served on 127.0.0.1 and every page opened in headless Chromium with every
+request that would leave the machine refused and recorded. For each page the test
+asserts that
+
+- nothing was requested from another host, nothing failed to load (no 404: MathJax's
+  fonts and components are all in the site) and no script error occurred;
+- MathJax typeset the page's math: no TeX error, no ``$...$`` left as text, and on a
+  page whose notebook has math, typeset formulas;
+- every image loaded (figures, the saved pictures of the interactive views);
+- each interactive view of the notebook appears as its saved picture with the note on
+  how to run it, never as a widget's text fallback or an empty box;
+- every link inside the site leads to a page or file that exists, and to a heading
+  that exists on it.
+
+It also checks the site against the course folder (not against the builder's own
+list): every notebook of chapters/, examples/ and exercises/ has a page, the sidebar
+lists them in NN_ order, and previous / next walk through the chapters in that order.
+Screenshots of each chapter's top, its first view, and the landing page on a phone
+go to test-artifacts/.
+
+``make ui-test`` builds the site first (``make book``) and points ``NNLIB_BOOK`` at it;
+without ``NNLIB_BOOK`` the test builds its own copy.
+"""
+
+import functools
+import json
+import os
+import re
+import sys
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+
+pytestmark = pytest.mark.ui
+CHROMIUM = os.environ.get("NNLIB_CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+SCREEN = {"width": 1400, "height": 900}
+PHONE = {"width": 390, "height": 844}
+SECTIONS = ("chapters", "examples", "exercises")
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def course_notebooks():
+    """Every notebook the site must show, in reading order, from the course folder."""
+    return [f"{folder}/{path.name}" for folder in SECTIONS
+            for path in sorted((ROOT / folder).glob("*.ipynb"))]
+
+
+def html_path(source):
+    return source[:-len(".ipynb")] + ".html"
+
+
+def notebook_facts(source):
+    """How many views a notebook shows (the views it did not hide itself, as a live
+    dashboard does once training ends) and whether its Markdown has math."""
+    nb = json.loads((ROOT / source).read_text(encoding="utf-8"))
+    state = nb["metadata"].get("widgets", {}).get(
+        "application/vnd.jupyter.widget-state+json", {}).get("state", {})
+
+    def shown(ref):
+        layout = state.get(ref["model_id"], {}).get("state", {}).get("layout", "")
+        return state.get(layout.replace("IPY_MODEL_", ""), {}).get("state", {}).get(
+            "display") != "none"
+
+    views = sum(WIDGET_VIEW in out.get("data", {}) and shown(out["data"][WIDGET_VIEW])
+                for cell in nb["cells"] for out in cell.get("outputs", ()))
+    markdown = "".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    return views, bool(re.search(r"\$[^$\s][^$]*\$", markdown))
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    folder = Path(os.environ.get("NNLIB_BOOK") or "")
+    if not os.environ.get("NNLIB_BOOK"):
+        sys.path.insert(0, str(ROOT / "tools"))
+        import build_book
+        folder = tmp_path_factory.mktemp("site") / "book"
+        build_book.build(ROOT, folder, quiet=True)
+    assert (folder / "index.html").exists(), f"no built site in {folder}: run make book"
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0),
+                                 functools.partial(Quiet, directory=str(folder)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", folder.resolve()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-domain-reliability", "--no-pings",
+            # a request that escaped the test's router still could not resolve a name
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"])
+        yield chromium
+        chromium.close()
+
+
+PAGE_STATE = r"""() => {
+    const content = document.querySelector('.book-content') || document.body;
+    const skip = 'pre, code, script, style, mjx-container, .highlight';
+    const walker = document.createTreeWalker(content, NodeFilter.SHOW_TEXT);
+    const leftover = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+        if (n.parentElement.closest(skip)) { continue; }
+        const m = n.textContent.match(/\$\$|\$[^$\n]*[\\^_{}][^$\n]*\$|\\(begin|frac)\b/);
+        if (m) { leftover.push(n.textContent.trim().slice(0, 80)); }
+    }
+    const imgs = Array.from(document.images);
+    return {
+        math: content.querySelectorAll('mjx-container').length,
+        mathErrors: Array.from(document.querySelectorAll('mjx-merror'))
+                         .map(e => e.getAttribute('data-mjx-error') || e.textContent),
+        leftover,
+        images: imgs.length,
+        broken: imgs.filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src.slice(0, 120)),
+        views: document.querySelectorAll('.book-view, .book-view-missing').length,
+        savedViews: Array.from(document.querySelectorAll('figure.book-view')).map(v => ({
+            images: Array.from(v.querySelectorAll('img')).filter(i => i.naturalWidth > 0).length,
+            note: (v.querySelector('.book-view-note') || {}).innerText || ''})),
+        fallback: /VBox\(children=|HBox\(children=|jupyter-widgets/.test(document.body.innerHTML),
+        links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+        ids: Array.from(document.querySelectorAll('[id]')).map(e => e.id),
+        sidebar: Array.from(document.querySelectorAll('.book-sidebar a')).map(a => a.href),
+        next: (document.querySelector('link[rel=next]') || {}).href || null,
+        previous: (document.querySelector('link[rel=prev]') || {}).href || null,
+        title: document.title,
+    };
+}"""
+
+
+def open_page(browser, base, path, viewport=SCREEN):
+    """The page loaded and typeset, with what went wrong while loading it."""
+    context = browser.new_context(viewport=viewport, service_workers="block")
+    problems = []
+
+    def route(r):
+        url = r.request.url
+        if url.startswith(base) or url.startswith("data:"):
+            r.continue_()
+        else:
+            problems.append(f"request leaving the machine: {url}")
+            r.abort()
+
+    context.route("**/*", route)
+    page = context.new_page()
+    page.on("requestfailed", lambda r: problems.append(f"failed: {r.url} {r.failure}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status}: {r.url}"))
+    page.on("pageerror", lambda e: problems.append(f"script error: {e}"))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"console: {m.text}"))
+    page.goto(base + path, wait_until="load")
+    page.wait_for_function("document.documentElement.dataset.math === 'ready'", timeout=90_000)
+    page.wait_for_load_state("networkidle")
+    return context, page, problems
+
+
+def site_pages(folder):
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.html")
+                  if not p.relative_to(folder).parts[0].startswith("_"))
+
+
+def test_every_notebook_of_the_course_has_a_page(site):
+    _, folder = site
+    pages = set(site_pages(folder))
+    missing = [s for s in course_notebooks() if html_path(s) not in pages]
+    assert not missing, f"no page for {missing}"
+    assert "index.html" in pages
+    assert (folder / "_static" / "mathjax" / "tex-chtml-full.js").exists()
+
+
+@pytest.fixture(scope="module")
+def crawl(site, browser):
+    """Every page of the site opened once: ``{path: (state, problems)}``. Screenshots of
+    the landing page, each chapter's and example's top and its first view."""
+    base, folder = site
+    ARTIFACTS.mkdir(exist_ok=True)
+    pages = {}
+    for path in site_pages(folder):
+        context, page, problems = open_page(browser, base, path)
+        try:
+            state = page.evaluate(PAGE_STATE)
+            pages[path] = (state, problems)
+            stem = path.replace("/", "_")[:-len(".html")]
+            if path.startswith(("chapters/", "examples/")) or path == "index.html":
+                page.screenshot(path=str(ARTIFACTS / f"book_{stem}.png"))
+                if state["savedViews"]:
+                    view = page.locator("figure.book-view").first
+                    view.scroll_into_view_if_needed()
+                    view.screenshot(path=str(ARTIFACTS / f"book_{stem}_view.png"))
+        finally:
+            context.close()
+    return pages
+
+
+def test_every_page_loads_offline_with_math_images_and_views(crawl):
+    facts = {html_path(s): notebook_facts(s) for s in course_notebooks()}
+    failures = []
+    for path, (state, problems) in crawl.items():
+        where = f"{path}:"
+        failures += [f"{where} {p}" for p in problems]
+        if state["mathErrors"]:
+            failures.append(f"{where} TeX that MathJax cannot render: {state['mathErrors']}")
+        if state["leftover"]:
+            failures.append(f"{where} math left as text: {state['leftover'][:3]}")
+        if state["broken"]:
+            failures.append(f"{where} images that did not load: {state['broken']}")
+        if state["fallback"]:
+            failures.append(f"{where} a widget's text fallback or script is on the page")
+        if path in facts:
+            views, has_math = facts[path]
+            if has_math and not state["math"]:
+                failures.append(f"{where} its notebook has math, none was typeset")
+            if state["views"] != views:
+                failures.append(f"{where} {state['views']} views shown, notebook has {views}")
+            for i, view in enumerate(state["savedViews"]):
+                if not view["images"] or "JupyterLab" not in view["note"]:
+                    failures.append(f"{where} view {i} has no picture or no note: {view}")
+    assert not failures, "\n".join(failures)
+    chapters = [p for p in crawl if p.startswith("chapters/") and p != "chapters/index.html"]
+    assert chapters and all(crawl[p][0]["images"] for p in chapters if facts[p][0])
+
+
+def test_every_link_inside_the_site_leads_to_a_page_and_heading_that_exist(site, crawl):
+    base, folder = site
+    states = {path: state for path, (state, _) in crawl.items()}
+    failures = []
+    for path, state in states.items():
+        for url in state["links"]:
+            if not url.startswith(base):
+                continue  # a link out is fine to have; the test never follows it
+            parts = urlsplit(url)
+            target = unquote(parts.path[len(urlsplit(base).path):]) or "index.html"
+            if target.endswith("/"):
+                target += "index.html"
+            if not (folder / target).is_file():
+                failures.append(f"{path}: link to {target}, which does not exist")
+            elif parts.fragment and target in states:
+                ids = states[target]["ids"]
+                if unquote(parts.fragment) not in ids and parts.fragment not in ids:
+                    failures.append(f"{path}: link to {target}#{parts.fragment}: no such "
+                                    "heading")
+    assert not failures, "\n".join(failures)
+    assert sum(len(s["links"]) for s in states.values()) > len(states)
+
+
+def test_sidebar_and_previous_next_follow_the_course_order(site, browser, crawl):
+    base, _ = site
+    notebooks = course_notebooks()
+    expected = [html_path(s) for s in notebooks]
+    for path, (state, _) in crawl.items():
+        listed = [urlsplit(u).path[1:] for u in state["sidebar"]]
+        assert [p for p in listed if p in set(expected)] == expected, (path, listed)
+        assert "index.html" in listed, path
+    chapters = [html_path(s) for s in notebooks if s.startswith("chapters/")]
+    for before, after in zip(chapters, chapters[1:], strict=False):
+        assert crawl[before][0]["next"] == base + after, before
+        assert crawl[after][0]["previous"] == base + before, after
+    # and the buttons work: Next on the first chapter, then Previous back
+    context, page, problems = open_page(browser, base, chapters[0])
+    try:
+        page.locator(".book-pager-next").click()
+        page.wait_for_url(base + chapters[1])
+        page.locator(".book-pager-prev").click()
+        page.wait_for_url(base + chapters[0])
+    finally:
+        context.close()
+    assert not problems, problems
+
+
+def test_the_landing_page_reads_on_a_phone(site, browser):
+    base, _ = site
+    context, page, problems = open_page(browser, base, "index.html", viewport=PHONE)
+    try:
+        assert not problems, problems
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"] + 1, f"the page is {width} px wide on a phone"
+        assert not page.locator(".book-sidebar").is_visible() or \
+            page.locator(".book-sidebar").bounding_box()["x"] < 0
+        page.locator(".book-menu-button").click()
+        page.wait_for_timeout(400)
+        box = page.locator(".book-sidebar").bounding_box()
+        assert box["x"] >= 0, "the table of contents does not open"
+        page.screenshot(path=str(ARTIFACTS / "book_index_phone_menu.png"))
+        first = page.locator(".book-sidebar a[href$='.html']").nth(1)
+        target = first.get_attribute("href")
+        first.click()
+        page.wait_for_url(base + target)
+    finally:
+        context.close()
