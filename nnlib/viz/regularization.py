@@ -12,11 +12,14 @@ import functools
 
 import numpy as np
 
-# the public names (nnlib's top level), which stay put when modules move
-from .. import SGD, Dense, Dropout, History, ReLU, Sequential
+from ..callbacks import History
 from ..data import moons
+from ..layers import Dense, Dropout, ReLU
+from ..models import Sequential
+from ..optim import SGD
 from .images import plot_decision_boundary
 from .style import COLORS
+from .widgets import View, _widgets
 
 __all__ = ["L2_STRENGTHS", "regularization_data", "train_regularized", "plot_regularization",
            "regularization_explorer"]
@@ -105,8 +108,6 @@ def regularization_explorer(l2=0.0, dropout=0.0, seed=0):
     """L2 strength and dropout rate -> the decision regions and the loss curves of a small
     MLP trained on 40 noisy points; "data sample" draws another training set (and
     initial weights) from the same distribution."""
-    from .widgets import View, _widgets
-
     w = _widgets()
     controls = {
         "l2": w.SelectionSlider(options=[(f"{v:g}", v) for v in L2_STRENGTHS], value=l2,
