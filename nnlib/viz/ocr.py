@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 
 import numpy as np
+from matplotlib import image as mpimg
+from scipy import ndimage
 
 from .images import _grid
 from .style import COLORS
-from .widgets import View, _widgets
+from .view import View, _widgets
 
 __all__ = ["GRID", "EXAMPLES", "FIELDS", "strokes_to_grid", "read_image", "thicken",
            "field_probabilities", "plot_reading", "DrawingPad", "drawing_pad_view",
@@ -65,8 +67,6 @@ def read_image(source):
     light paper (the usual kind: its median pixel is light) is inverted. The result is
     stretched so the darkest ink is 1.
     """
-    from matplotlib import image as mpimg
-
     try:
         data = mpimg.imread(io.BytesIO(source) if isinstance(source, (bytes, bytearray,
                                                                       memoryview))
@@ -100,8 +100,6 @@ def _name(source):
 def thicken(x, width):
     """Strokes widened by ``width`` pixels: the largest value in each (width + 1)-square
     window (grey dilation). ``width = 0`` returns ``x`` unchanged."""
-    from scipy import ndimage
-
     return x if width == 0 else ndimage.grey_dilation(x, size=(width + 1, width + 1))
 
 
