@@ -258,3 +258,10 @@ def test_plot_reading_shows_the_top_classes_and_the_threshold():
     viz.plot_reading(*axes, raw, x, probs, ["a", "b", "c"], p_char=0.2, threshold=0.5)
     assert axes[2].get_title() == "no character (0.20 < 0.50)"
     plt.close("all")
+
+
+def test_the_pad_s_cells_share_one_layout_and_one_style():
+    pad = viz.drawing_pad_view(one_head_model(), NAMES, prepare)
+    assert len(pad.cells) == viz.GRID ** 2
+    assert len({id(c.layout) for c in pad.cells}) == len({id(c.style) for c in pad.cells}) == 1
+    assert [c.tooltip for c in pad.cells[:2]] == ["row 0, column 0", "row 0, column 1"]

@@ -176,10 +176,15 @@ class DrawingPad(View):
                              f"{self.heads}.")
         self.size, self.source, self.file_image, self._bulk = size, "pad", None, False
         self._example = example
-        self.cells = [w.ToggleButton(value=False, tooltip=f"row {r}, column {c}",
-                                     layout=w.Layout(width="20px", height="20px",
-                                                     padding="0", margin="0"))
-                      for r in range(size) for c in range(size)]
+        # one Layout and one Style shared by all cells: each is a widget model of its
+        # own, and 2 x 256 of them would make the saved notebook's widget state large
+        layout = w.Layout(width="20px", height="20px", padding="0", margin="0")
+        self.cells = []
+        for r in range(size):
+            for c in range(size):
+                shared = {"style": self.cells[0].style} if self.cells else {}
+                self.cells.append(w.ToggleButton(value=False, tooltip=f"row {r}, column {c}",
+                                                 layout=layout, **shared))
         for cell in self.cells:
             cell.add_class("nnlib-pad-cell")
             cell.observe(self._cell_changed, names="value")
