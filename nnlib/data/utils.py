@@ -102,8 +102,9 @@ def random_shift(x, max_shift, rng=None):
 
     The offsets (dy, dx) are drawn uniformly from the integers in [-max_shift, max_shift]
     for each image; what moves past the border is lost. Used to augment images that
-    were all centred the same way (MNIST's digits), as in chapters/10_pooling_cnns.ipynb
-    and chapters/12_capstone.ipynb.
+    were all centred the same way (MNIST's digits), as in chapters/10_pooling_cnns.ipynb,
+    "More digits for free: shifts" and chapters/12_capstone.ipynb, "More digits for free:
+    shifts".
 
     Parameters
     ----------
