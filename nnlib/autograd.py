@@ -18,7 +18,8 @@ back to its operand's shape. Gradients accumulate in ``.grad`` (an ndarray, the 
 the data) for every tensor that requires one, intermediate results included; call
 ``zero_grad()`` before the next backward. Inside ``with no_grad():`` nothing is recorded.
 
-Derived in chapters/14_autograd.ipynb, where an MLP trained with it matches
+Derived in chapters/14_autograd.ipynb, "The tape: a graph recorded during the forward
+pass", where an MLP trained with it matches
 ``nl.Sequential`` step for step, and the test suite rebuilds every layer of nnlib from
 these operations to audit their hand-written backward passes.
 """
@@ -59,7 +60,7 @@ def unbroadcast(grad, shape):
 
     Broadcasting copies an operand along the axes it lacks (leading axes) and along its
     axes of size 1; each copy received a gradient, and the operand's gradient is their
-    sum. Derived in chapters/14_autograd.ipynb.
+    sum. Derived in chapters/14_autograd.ipynb, "Broadcasting needs un-broadcasting".
 
     Parameters
     ----------

@@ -526,3 +526,39 @@ def test_chapters_fall_back_to_the_sample_and_say_so(tmp_path, monkeypatch):
     assert "because MNIST is not in the cache" in source
     assert len(x_tr) == 4000 and len(x_te) == 1000
     assert np.bincount(y_te).tolist() == [100] * 10
+
+
+def _shifted(image, dy, dx):
+    # the image moved down dy and right dx pixels, zero filled: a loop over pixels
+    out = np.zeros_like(image)
+    h, w = image.shape[-2:]
+    for r in range(h):
+        for c in range(w):
+            if 0 <= r + dy < h and 0 <= c + dx < w:
+                out[..., r + dy, c + dx] = image[..., r, c]
+    return out
+
+
+def test_random_shift_moves_each_image_by_one_allowed_offset():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.1, 1, (200, 2, 6, 5)).astype(np.float32)   # no zeros: offsets are unique
+    before = x.copy()
+    out = nl.data.random_shift(x, 2, rng=1)
+    assert out.shape == x.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(x, before)                      # the input is not changed
+    seen = set()
+    for image, moved in zip(x, out, strict=True):
+        offsets = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                   if np.array_equal(_shifted(image, dy, dx), moved)]
+        assert len(offsets) == 1, offsets
+        seen.add(offsets[0])
+    assert len(seen) == 25                                        # every offset drawn
+    np.testing.assert_array_equal(nl.data.random_shift(x, 2, rng=1), out)   # seeded
+    np.testing.assert_array_equal(nl.data.random_shift(x, 0, rng=1), x)
+
+
+def test_random_shift_rejects_bad_input():
+    with pytest.raises(ValueError, match="at least 3 axes.*x\\[None\\]"):
+        nl.data.random_shift(np.zeros((5, 5)), 1)
+    with pytest.raises(ValueError, match="max_shift.*random_shift"):
+        nl.data.random_shift(np.zeros((2, 5, 5)), -1)

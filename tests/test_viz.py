@@ -106,6 +106,13 @@ VIEWS["decision_boundary_view"] = _spirals_model
 VIEWS["feature_map_explorer"] = lambda: {
     "model": nl.Sequential(nl.Conv2D(1, 3, 3, rng=0), nl.ReLU(), nl.MaxPool2D(2)),
     "images": np.random.default_rng(0).random((4, 1, 8, 8)).astype(np.float32)}
+VIEWS["drawing_pad_view"] = lambda: {
+    "model": nl.Sequential(nl.Flatten(), nl.Dense(32 * 32, 36, rng=0)),
+    "names": list("0123456789") + list(nl.data.LETTERS),
+    "prepare": lambda d: np.kron(np.asarray(d, dtype=np.float32), np.ones((2, 2)))}
+VIEWS["mistake_explorer"] = lambda: {
+    "images": np.random.default_rng(0).random((40, 1, 8, 8)), "y_true": np.arange(40) % 4,
+    "probs": np.random.default_rng(1).dirichlet(np.ones(4), 40), "names": list("abcd")}
 #: for a control disabled by default, a selection under which it applies (add one here
 #: when a new view disables a control)
 ENABLE = {"alpha": ("name", "elu"), "target": ("kind", "mse"), "cond": ("surface", "quadratic"),

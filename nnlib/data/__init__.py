@@ -5,7 +5,7 @@
 - ``letters``: block letters A-Z rendered from a font matplotlib ships, augmented;
 - ``mnist``: full MNIST / Fashion-MNIST from a cache folder, downloaded when missing;
 - ``download``: the cache and its downloads (deadline, atomic rename, verified once);
-- ``utils``: splits, one-hot, scaling, mini-batches.
+- ``utils``: splits, one-hot, scaling, random shifts, mini-batches.
 """
 
 from .letters import LETTERS, letter_glyphs, load_letters
@@ -27,12 +27,19 @@ from .synthetic import (
     spirals,
     xor,
 )
-from .utils import minibatches, normalize, one_hot, standardize, train_test_split
+from .utils import (
+    minibatches,
+    normalize,
+    one_hot,
+    random_shift,
+    standardize,
+    train_test_split,
+)
 
 __all__ = [
     "spirals", "moons", "circles", "xor", "blobs", "sine", "adding_problem", "sine_sequences",
     "load_digits", "load_mnist_sample", "load_photo",
     "load_mnist", "load_fashion_mnist", "load_mnist_or_sample", "read_idx",
     "DatasetUnavailableError", "LETTERS", "letter_glyphs", "load_letters",
-    "train_test_split", "one_hot", "standardize", "normalize", "minibatches",
+    "train_test_split", "one_hot", "standardize", "normalize", "random_shift", "minibatches",
 ]

@@ -1,4 +1,5 @@
-"""Data utilities: splits, one-hot labels, scaling and a seeded mini-batch iterator."""
+"""Data utilities: splits, one-hot labels, scaling, random shifts (augmentation) and a
+seeded mini-batch iterator."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from .._validation import ShapeError, check_float, check_int
 from ..functional.losses import one_hot
 from ..utils import as_rng
 
-__all__ = ["train_test_split", "one_hot", "standardize", "normalize", "minibatches"]
+__all__ = ["train_test_split", "one_hot", "standardize", "normalize", "random_shift",
+           "minibatches"]
 
 
 def _same_length(owner, *arrays):
@@ -93,6 +95,49 @@ def normalize(x, low=None, high=None):
     high = x.max() if high is None else high
     span = high - low if high > low else 1
     return ((x - low) / span).astype(x.dtype, copy=False)
+
+
+def random_shift(x, max_shift, rng=None):
+    """Each image moved by its own random whole-pixel offset, zeros filling in at the edge.
+
+    The offsets (dy, dx) are drawn uniformly from the integers in [-max_shift, max_shift]
+    for each image; what moves past the border is lost. Used to augment images that
+    were all centred the same way (MNIST's digits), as in chapters/10_pooling_cnns.ipynb,
+    "More digits for free: shifts" and chapters/12_capstone.ipynb, "More digits for free:
+    shifts".
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, ..., H, W)
+        Images; the last two axes are moved, the others are kept.
+    max_shift : int >= 0
+    rng : None, int or Generator
+
+    Returns
+    -------
+    ndarray of the shape and dtype of ``x`` (a new array; ``x`` is not changed)
+
+    >>> x = np.zeros((1, 3, 3)); x[0, 1, 1] = 1
+    >>> random_shift(x, 0).tolist() == x.tolist()
+    True
+    """
+    x = np.asarray(x)
+    if x.ndim < 3:
+        raise ShapeError(f"random_shift expected images (N, ..., H, W) with at least 3 axes, got "
+                         f"shape {x.shape}. One image? Pass x[None].")
+    max_shift = check_int("random_shift", "max_shift", max_shift, low=0)
+    k = 2 * max_shift + 1
+    h, w = x.shape[-2:]
+    pad = [(0, 0)] * (x.ndim - 2) + [(max_shift, max_shift)] * 2
+    padded = np.pad(x, pad)
+    top, left = as_rng(rng).integers(0, k, (2, len(x)))    # window corner in padded image
+    out = np.empty_like(x)
+    # one slice per distinct offset ((2 max_shift + 1)^2 of them), not one per image
+    for a in range(k):
+        for b in range(k):
+            chosen = (top == a) & (left == b)
+            out[chosen] = padded[chosen, ..., a:a + h, b:b + w]
+    return out
 
 
 def minibatches(*arrays, batch_size=32, shuffle=True, rng=None, drop_last=False):

@@ -85,6 +85,21 @@ from .neurons import (
     plot_layer_profile,
     plot_neuron,
 )
+from .ocr import (
+    EXAMPLES,
+    FIELDS,
+    GRID,
+    DrawingPad,
+    drawing_pad_view,
+    field_probabilities,
+    find_mistakes,
+    mistake_explorer,
+    plot_reading,
+    plot_worst_mistakes,
+    read_image,
+    strokes_to_grid,
+    thicken,
+)
 from .regularization import (
     plot_regularization,
     regularization_data,
@@ -127,6 +142,10 @@ __all__ = [
     "layer_outputs", "plot_feature_path", "feature_map_explorer",
     "depth_gradient_norms", "plot_depth_gradients", "time_gradient_norms",
     "plot_time_gradients", "residual_gradient_view", "gradient_through_time_view",
+    # chapter 12 (ocr)
+    "GRID", "EXAMPLES", "FIELDS", "strokes_to_grid", "read_image", "thicken",
+    "field_probabilities", "plot_reading", "DrawingPad", "drawing_pad_view", "find_mistakes",
+    "plot_worst_mistakes", "mistake_explorer",
     # chapter 08 (regularization)
     "regularization_data", "train_regularized", "plot_regularization", "regularization_explorer",
     # chapter 14 (autograd_views)

@@ -183,8 +183,8 @@ def plot_expression_graph(ax, root, step=None):
                                color=COLORS["vermillion"] if k in done else COLORS["grey"]))
     xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
     ax.set(xlim=(min(xs) - 0.7, max(xs) + 0.7), ylim=(min(ys) - 0.6, max(ys) + 0.75))
-    upcoming = f"; next: {_label(nodes[nxt])}" if nxt is not None else " (done)"
-    ax.set_title(f"backward pass: {step} of {len(visit)} nodes visited{upcoming}   "
+    next_up = f"; next: {_label(nodes[nxt])}" if nxt is not None else " (done)"
+    ax.set_title(f"backward pass: {step} of {len(visit)} nodes visited{next_up}   "
                  f"(black: value, red: gradient, orange: used twice)", fontsize=10)
     return artists
 
