@@ -1,6 +1,7 @@
 """Attention layers: ``MultiHeadAttention`` (self-attention on sequences) and the pre-norm
 ``TransformerBlock`` built from it. Derived in chapters/13_attention_transformers.ipynb,
-"Multi-head attention" and "The transformer block"; the kernels are in :mod:`nnlib.functional.attention`.
+"Multi-head attention" and "The transformer block"; the kernels are in
+:mod:`nnlib.functional.attention`.
 """
 
 from __future__ import annotations
