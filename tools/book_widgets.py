@@ -227,6 +227,10 @@ class StaticView:
             return f'<span class="book-w-value">{mark}</span>'
         if name in SLIDERS:
             return self._slider(name, state)
+        if name == "FileUploadModel":  # on a page there is no file to choose: say so
+            accept = state.get("accept") or "any file"
+            return (f'<span class="book-w-value">choose a file ({html.escape(str(accept))}) '
+                    f"when the notebook runs in JupyterLab</span>")
         value = state.get("value", "")
         return f'<span class="book-w-value">{html.escape(_text(value))}</span>'
 
