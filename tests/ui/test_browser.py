@@ -576,6 +576,19 @@ class Mover:
         return None
 
     def run(self, controls):
+        # a grid of alike controls (chapter 12's drawing pad: 256 toggle cells of one
+        # view) is sampled: MAX_OPTIONS of them, evenly spread, stand for the rest
+        alike = {}
+        for info in controls:
+            alike.setdefault((info["view"], info["kind"], info["name"]), []).append(info)
+        keep = set()
+        for (_, _, name), group in alike.items():
+            picked = [group[i] for i in spread(len(group))]
+            keep.update(id(info) for info in picked)
+            if len(group) > len(picked):
+                self.lines.append(f"- {group[0]['title']} · **{name}**: {len(group)} alike "
+                                  f"controls, {len(picked)} of them moved (evenly spread)")
+        controls = [info for info in controls if id(info) in keep]
         # what cannot be put back (a button, play, an upload) goes last in its view
         views = list(dict.fromkeys(info["view"] for info in controls))
         controls = sorted(controls, key=lambda info: (
