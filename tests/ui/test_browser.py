@@ -471,6 +471,13 @@ def upload_picture(tmp_dir):
     return path
 
 
+def choose_file(page, control, path):
+    """Click a file-upload button and pick ``path`` in the file chooser it opens."""
+    with page.expect_file_chooser(timeout=MOVE_TIMEOUT * 1000) as chooser:
+        control.click()
+    chooser.value.set_files(str(path))
+
+
 class Mover:
     """Moves the controls of one notebook and records what each move changed."""
 
@@ -538,9 +545,11 @@ class Mover:
             self.expect_change(info, f"typed back {old!r}", sig,
                                lambda: type_text(control, old))
         elif kind == "upload":
+            # ipywidgets' FileUpload is a button whose <input type=file> is never attached
+            # to the page; a click opens the browser's file chooser, answered here
             picture = upload_picture(self.tmp_dir)
-            self.expect_change(info, "uploaded a picture", sig, lambda: control.locator(
-                "input[type=file]").set_input_files(str(picture)))
+            self.expect_change(info, "uploaded a picture", sig,
+                               partial(choose_file, page, control, picture))
         elif kind == "play":   # play, then pause (its second button) once a frame showed
             self.expect_change(info, "pressed play", sig,
                                control.locator("button").first.click)
