@@ -3,6 +3,7 @@
 scores a correct submission full points and a wrong one less."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,7 +26,11 @@ def nbgrader(course, *args):
     out = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--force"], cwd=course,
                          env=env, capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    assert "ERROR" not in out.stderr, out.stderr[-3000:]
+    # nbgrader's own errors ("[AutogradeApp | ERROR] ..."); not the kernel client's
+    # "ERROR:tornado.general:Uncaught exception in ZMQStream callback" that a kernel shut
+    # down sometimes logs after its notebook was written and graded (seen once here)
+    errors = [line for line in out.stderr.splitlines() if re.search(r"\[\w+ \| ERROR\]", line)]
+    assert not errors, out.stderr[-3000:]
     return out
 
 
