@@ -241,7 +241,38 @@ def test_plot_worst_mistakes_shows_them_on_the_ink_scale_titled_true_to_read():
             f"{names[y_true[i]]} -> {names[probs[i].argmax()]}")
     fig = plt.figure()
     none = viz.plot_worst_mistakes(fig, images, y_true, np.eye(4)[y_true], names)
-    assert none[0].get_text() == "no mistakes of this kind"
+    assert none[0].get_text() == "no mistakes: every image was read right"
+    plt.close("all")
+
+
+def test_no_mistake_of_the_asked_kind_says_which_kind_and_what_exists_instead():
+    # each empty selection shows its own text (a browser test of the explorer moves the
+    # class dropdowns and expects every pick to change the view)
+    names = list("abcd")
+    y_true = np.array([0, 0, 0, 1, 1, 2, 3, 3])
+    pred = np.array([1, 1, 2, 1, 0, 2, 3, 3])        # a->b twice, a->c, b->a; c, d right
+    probs = np.full((len(pred), 4), 0.1)
+    probs[np.arange(len(pred)), pred] = 0.7
+    images = np.zeros((len(pred), 1, 4, 4))
+    texts = {}
+    for true in range(len(names)):
+        for read_as in range(len(names)):
+            if true == read_as or np.any((y_true == true) & (pred == read_as)):
+                continue
+            fig = plt.figure()
+            text = viz.plot_worst_mistakes(fig, images, y_true, probs, names, true=true,
+                                           read_as=read_as)[0].get_text()
+            plt.close(fig)
+            n_wrong = int(np.sum(y_true != pred))
+            assert text.startswith(f"no {names[true]!r} read as {names[read_as]!r} among "
+                                   f"the {n_wrong} mistakes"), text
+            misread = sorted({names[k] for k in pred[(y_true == true) & (pred != true)]})
+            for name in misread:
+                assert f"{name!r} (" in text.splitlines()[1], text
+            if not misread:
+                assert text.splitlines()[1].endswith("none"), text
+            texts[true, read_as] = text
+    assert len(texts) > 1 and len(set(texts.values())) == len(texts)
     plt.close("all")
 
 

@@ -341,6 +341,27 @@ def find_mistakes(y_true, probs, *, true=None, read_as=None, order="worst"):
     return idx[np.argsort(key, kind="stable")]
 
 
+def _no_mistakes(y_true, pred, names, true, read_as):
+    """The text shown when no mistake matches: which kind was asked for, and which of its
+    neighbours exist (so a learner sees what to pick instead)."""
+    wrong = y_true != pred
+    if true is None and read_as is None:
+        return "no mistakes: every image was read right"
+    asked = (f"{names[true]!r} read as {names[read_as]!r}" if true is not None and
+             read_as is not None else f"{names[true]!r} read as anything else"
+             if true is not None else f"other class read as {names[read_as]!r}")
+    lines = [f"no {asked} among the {int(wrong.sum())} mistakes"]
+    for given, label, other, how in ((true, y_true, pred, "{} is misread as: "),
+                                     (read_as, pred, y_true, "misread as {}: ")):
+        if given is None:
+            continue
+        found = np.bincount(other[wrong & (label == given)], minlength=len(names))
+        kinds = [f"{names[k]!r} ({found[k]})" for k in np.argsort(-found, kind="stable")
+                 if found[k]][:6]
+        lines.append(how.format(repr(names[given])) + (", ".join(kinds) or "none"))
+    return "\n".join(lines)
+
+
 def plot_worst_mistakes(fig, images, y_true, probs, names, max_n=16, ncols=8, *, true=None,
                         read_as=None, order="worst"):
     """The misread images (see :func:`find_mistakes`), titled "true -> read" with the
@@ -348,11 +369,12 @@ def plot_worst_mistakes(fig, images, y_true, probs, names, max_n=16, ncols=8, *,
     y_true, probs = np.asarray(y_true), np.asarray(probs)
     idx = find_mistakes(y_true, probs, true=true, read_as=read_as, order=order)
     shown = idx[:max_n]
+    pred = probs.argmax(axis=1)
     if len(shown) == 0:
         ax = fig.subplots()
         ax.axis("off")
-        return [ax.text(0.5, 0.5, "no mistakes of this kind", ha="center", fontsize=12)]
-    pred = probs.argmax(axis=1)
+        return [ax.text(0.5, 0.5, _no_mistakes(y_true, pred, names, true, read_as),
+                        ha="center", va="center", fontsize=11)]
     artists = []
     for i, ax in zip(shown, _grid(fig, len(shown), ncols), strict=True):
         ax.grid(False)

@@ -52,6 +52,9 @@ CHROMIUM = os.environ.get("NNLIB_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
 REPORT = ARTIFACTS / "ui_controls.md"
+#: one line per control as it is moved, with the seconds it took: where a slow or stuck
+#: run spends its time (the report above is written per notebook, at its end)
+PROGRESS = ARTIFACTS / "ui_progress.log"
 SCREEN = {"width": 1400, "height": 900}
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 #: notebooks whose kernels run at once (the machine has 2 cores; each kernel is one
@@ -348,6 +351,7 @@ def runner(page, request):
              if getattr(item, "callspec", None) and "path" in item.callspec.params
              and item.module.__name__ == request.module.__name__]
     ARTIFACTS.mkdir(exist_ok=True)
+    PROGRESS.write_text("")
     REPORT.write_text("# Browser test: every control moved\n\n"
                       "Written by tests/ui/test_browser.py (make ui-test).\n")
     return Runner(page, order)
@@ -619,7 +623,12 @@ class Mover:
                 self.lines.append(f"  - disabled for the default selection (does not "
                                   f"apply); enabled by {how}")
                 restore = other, start
+            started = time.time()
             self.move(info)
+            with PROGRESS.open("a") as log:
+                log.write(f"{datetime.now():%H:%M:%S} {self.path} {info['title']} · "
+                          f"{info['name']} ({info['kind']}): {time.time() - started:.1f} s, "
+                          f"{len(self.failures)} failures so far\n")
             if restore:
                 other, start = restore
                 control = self.control(other)
