@@ -90,16 +90,20 @@ def test_make_lab_and_test_do_what_the_readme_says():
     assert "ruff check" in dry and "--nbval-lax" in dry and "NNLIB_STRICT=1" in dry
 
 
-def test_make_test_runs_every_notebook_whole_on_two_workers_then_the_browser_test():
+def test_make_test_runs_every_notebook_whole_on_two_workers_and_the_browser_test():
     """Each notebook is one unit of work for pytest-xdist (``--dist loadfile``: its kernel
-    starts once and its cells run in order on one worker), and the browser test follows."""
+    starts once and its cells run in order on one worker), one BLAS thread per worker, and
+    the browser test runs beside the other stages; a failed stage fails make test."""
     dry = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     nbval = [line for line in dry.splitlines() if "--nbval-lax" in line]
     assert len(nbval) == 2, nbval          # chapters, examples, exercises; then solutions
     for line in nbval:
         assert "-n 2 --dist loadfile" in line, line
+        assert "OPENBLAS_NUM_THREADS=1" in line, line
     assert "chapters/00_welcome.ipynb" in nbval[0] and "solutions/" in nbval[1]
+    assert "-m ui tests/ui > test-artifacts/ui-test.log 2>&1 &" in dry
+    assert 'wait $ui || failed="$failed browser"' in dry and "exit 1" in dry
     ui = subprocess.run(["make", "-n", "ui-test"], cwd=ROOT, capture_output=True, text=True,
                         check=True).stdout
     assert "-m ui tests/ui" in ui
