@@ -113,8 +113,10 @@ def test_nbgrader_extensions_are_off_in_the_venv_make_test_built():
     """`make test` installs nbgrader, whose JupyterLab menus and server extensions would
     then load in every learner's `make lab`: the Makefile switches them off."""
     prefix = Path(sys.prefix)
-    if not list(prefix.glob(".installed-test-*")):
-        pytest.skip("not a .venv made by `make test`")
+    # only .venv: `make lab` uses it; make test-versions' .venvs/3.X run tests alone
+    if prefix.resolve() != (ROOT / ".venv").resolve() \
+            or not list(prefix.glob(".installed-test-*")):
+        pytest.skip("not the .venv that `make test` and `make lab` share")
     if not (prefix / "etc/jupyter/jupyter_server_config.d/nbgrader.json").exists():
         pytest.skip("nbgrader is not installed")
     from jupyter_core.paths import jupyter_config_path
