@@ -254,6 +254,7 @@ def test_no_mistake_of_the_asked_kind_says_which_kind_and_what_exists_instead():
     probs = np.full((len(pred), 4), 0.1)
     probs[np.arange(len(pred)), pred] = 0.7
     images = np.zeros((len(pred), 1, 4, 4))
+    n_wrong = int(np.sum(y_true != pred))
     texts = {}
     for true in range(len(names)):
         for read_as in range(len(names)):
@@ -263,7 +264,6 @@ def test_no_mistake_of_the_asked_kind_says_which_kind_and_what_exists_instead():
             text = viz.plot_worst_mistakes(fig, images, y_true, probs, names, true=true,
                                            read_as=read_as)[0].get_text()
             plt.close(fig)
-            n_wrong = int(np.sum(y_true != pred))
             assert text.startswith(f"no {names[true]!r} read as {names[read_as]!r} among "
                                    f"the {n_wrong} mistakes"), text
             misread = sorted({names[k] for k in pred[(y_true == true) & (pred != true)]})
