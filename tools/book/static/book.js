@@ -139,10 +139,17 @@
       panel.hidden = false;
     }
 
+    // The panel says which query its results are for, so Enter never opens the results of
+    // what was typed before the last keys (the search waits 120 ms after each key).
     function run() {
-      const terms = fold(input.value).split(/\s+/).filter(Boolean);
-      if (!terms.length) { panel.hidden = true; panel.innerHTML = ""; return; }
-      index().then((pages) => {
+      clearTimeout(timer);
+      const query = input.value;
+      const terms = fold(query).split(/\s+/).filter(Boolean);
+      if (!terms.length) {
+        panel.hidden = true; panel.innerHTML = ""; panel.dataset.query = query;
+        return Promise.resolve();
+      }
+      return index().then((pages) => {
         const hits = [];
         pages.forEach((page) => {
           const title = fold(page.t);
@@ -161,10 +168,13 @@
           });
         });
         hits.sort((a, b) => b.score - a.score);
+        if (input.value !== query) { return; }   // a newer search is on its way
         show(hits.slice(0, 30), terms, hits.length);
+        panel.dataset.query = query;
       }, (error) => {
         panel.innerHTML = `<p class="book-search-none">${escape(error.message)}</p>`;
         panel.hidden = false;
+        panel.dataset.query = query;
       });
     }
 
@@ -182,11 +192,15 @@
       if (event.key === "ArrowDown") { event.preventDefault(); move(1); }
       else if (event.key === "ArrowUp") { event.preventDefault(); move(-1); }
       else if (event.key === "Enter") {
-        const links = panel.querySelectorAll("a");
-        const link = links[Math.max(selected, 0)];
-        if (link) { event.preventDefault(); window.location.href = link.href; }
+        event.preventDefault();
+        const open = () => {
+          const links = panel.querySelectorAll("a");
+          const link = links[Math.max(selected, 0)];
+          if (link) { window.location.href = link.href; }
+        };
+        if (panel.dataset.query === input.value) { open(); } else { run().then(open); }
       } else if (event.key === "Escape") {
-        input.value = ""; panel.hidden = true; panel.innerHTML = ""; input.blur();
+        input.value = ""; panel.hidden = true; panel.innerHTML = ""; panel.dataset.query = ""; input.blur();
       }
     });
     document.addEventListener("keydown", (event) => {
