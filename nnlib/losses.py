@@ -50,7 +50,7 @@ class Loss:
         name = type(self).__name__
         check_array(name, pred, name="predictions")
         check_array(name, target, name="targets")
-        if not np.issubdtype(pred.dtype, np.floating):
+        if pred.dtype.kind != "f":  # not a float dtype
             raise TypeError(f"{name} expected float predictions, got {pred.dtype}. The model "
                             f"output should be float; convert with pred.astype(np.float32).")
         if pred.size == 0:

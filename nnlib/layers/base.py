@@ -308,7 +308,7 @@ class Layer:
         check_array(name, x, ndim=ndim, expected=expected)
         if self.dtype is not None:
             check_dtype(name, x, self.dtype)
-        elif not np.issubdtype(x.dtype, np.floating):
+        elif x.dtype.kind != "f":  # not a float dtype
             raise TypeError(
                 f"{name} expected a float input, got {x.dtype}. "
                 f"Convert it with x.astype(np.float32)."
