@@ -70,6 +70,15 @@ class Optimizer:
         if not params:
             raise ValueError(f"{name} got no parameters to optimize. Build it from "
                              f"model.parameters() of a model that has trainable layers.")
+        seen = {}
+        for key, p in params.items():
+            if id(p) in seen:
+                raise ValueError(
+                    f"{name} got the same Parameter twice, as {seen[id(p)]!r} and {key!r}: "
+                    f"each step would update it twice. Pass each parameter once "
+                    f"(model.parameters() lists a shared layer once; when merging the "
+                    f"parameters of two models that share a layer, drop the repeats).")
+            seen[id(p)] = key
         self.params = params
         self.lr = check_float(name, "lr", lr, low=0, low_open=True)
         self.weight_decay = check_float(name, "weight_decay", weight_decay, low=0)

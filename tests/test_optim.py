@@ -96,3 +96,20 @@ def test_float32_parameters_stay_float32():
                 nl.Adam({"w": p})):
         opt.step()
         assert p.data.dtype == np.float32
+
+
+@pytest.mark.parametrize("make", [lambda ps: nl.SGD(ps, lr=0.1),
+                                  lambda ps: nl.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: nl.Adam(ps, lr=0.1),
+                                  lambda ps: nl.RMSProp(ps, lr=0.1)])
+def test_a_parameter_listed_twice_is_refused(make):
+    """Two models sharing a layer, their parameters merged: the shared weight would be
+    stepped twice. The optimizer names both keys instead."""
+    shared = nl.Dense(3, 2, rng=0)
+    a, b = nl.Sequential(shared, nl.ReLU()), nl.Sequential(shared, nl.Dense(2, 1, rng=1))
+    merged = {**{f"a.{k}": p for k, p in a.parameters().items()},
+              **{f"b.{k}": p for k, p in b.parameters().items()}}
+    with pytest.raises(ValueError, match=r"same Parameter twice, as 'a\.0\.W' and 'b\.0\.W'"):
+        make(merged)
+    once = {k: p for k, p in merged.items() if not k.startswith("b.0.")}
+    make(once)  # each parameter once: accepted
