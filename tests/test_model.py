@@ -121,6 +121,29 @@ def test_summary_lists_shapes_and_counts():
     assert "(N, 12)" in flat
 
 
+def test_summary_without_an_input_asks_the_first_layer_then_for_a_shape():
+    """No input seen and none given: the first layer's declared input_shape_hint()
+    (Dense knows its in_features; a layer of yours may say too), else a clear error."""
+
+    class Scale(nl.Layer):
+        def forward(self, x):
+            return 2 * x
+
+        def backward(self, dout):
+            return 2 * dout
+
+        def output_shape(self, input_shape):
+            return input_shape
+
+        def input_shape_hint(self):
+            return (5,)
+
+    assert "input (N, 5)" in str(nl.Sequential(Scale(), nl.Dense(5, 2)).summary())
+    assert "input (N, 7)" in str(nl.Sequential(nl.Dense(7, 2)).summary())
+    with pytest.raises(ValueError, match=r"summary\(input_shape=\(784,\)\)"):
+        nl.Sequential(nl.Conv2D(1, 2, 3), nl.Flatten()).summary()
+
+
 def test_save_load_round_trip_gives_identical_predictions(tmp_path, rng):
     model = nl.Sequential(nl.Dense(4, 8, rng=0), nl.LeakyReLU(0.2), nl.Dropout(0.1),
                           nl.Residual(nl.Dense(8, 8, rng=1), nl.ELU(0.5)), nl.Dense(8, 3, rng=2),

@@ -147,6 +147,9 @@ class Layer:
     #: True for layers whose ``forward`` takes a list of arrays and whose ``backward``
     #: returns a list of gradients, one per input (the merge layers: ``Add``, ...).
     multi_input = False
+    #: True for layers whose input is integer indices (``Embedding``): ``fit`` and
+    #: ``predict`` pass such inputs on as integers instead of converting them to floats.
+    takes_indices = False
     #: Attributes with a leading underscore that are not part of the forward cache:
     #: buffers reused across calls (see ``Conv2D``).
     _not_cached = ("_workspace",)
@@ -235,6 +238,12 @@ class Layer:
     def children(self) -> list[Layer]:
         """The layers this one is made of (containers and models); empty by default."""
         return []
+
+    def input_shape_hint(self):
+        """The per-sample input shape this layer implies on its own (``Dense(784, 10)``:
+        ``(784,)``), or None when it takes many (convolutions, activations). What
+        ``Sequential.summary()`` uses when no input has been seen."""
+        return None
 
     def zero_grad(self):
         """Reset the gradient of every parameter to 0."""

@@ -96,6 +96,9 @@ class Dense(Layer):
     def parameters(self):
         return {"W": self.W, "b": self.b}
 
+    def input_shape_hint(self):
+        return (self.in_features,)
+
     def output_shape(self, input_shape):
         if len(input_shape) == 2 and input_shape[1] == self.in_features:  # a sequence
             return (input_shape[0], self.out_features)

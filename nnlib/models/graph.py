@@ -114,7 +114,7 @@ class Model(Trainable, Saveable, LayerGroup):
 
     def _index_inputs(self):
         """An input whose every consumer takes indices (an Embedding) keeps its ints."""
-        return [all(getattr(n.layer, "takes_indices", False)
+        return [all(n.layer.takes_indices
                     for n in self.nodes if node in n.parents) for node in self.inputs]
 
     # --- the graph at work -----------------------------------------------------------------

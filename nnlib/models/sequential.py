@@ -51,7 +51,7 @@ class Sequential(Trainable, Saveable, Container):
 
     # --- the hooks of the shared training loop (nnlib.training.Trainable) ------------------
     def _index_inputs(self):
-        return [bool(self.layers) and getattr(self.layers[0], "takes_indices", False)]
+        return [bool(self.layers) and self.layers[0].takes_indices]
 
     def _forward_many(self, xs):
         return [self._forward_chain(xs[0])]
@@ -88,8 +88,8 @@ class Sequential(Trainable, Saveable, Container):
                      footer=f"total parameters: {total:,} ({dtype})", right=(3,))
 
     def _guess_input_shape(self):
-        first = self.layers[0] if self.layers else None
-        if first is not None and hasattr(first, "in_features"):
-            return (first.in_features,)
+        hint = self.layers[0].input_shape_hint() if self.layers else None
+        if hint is not None:
+            return tuple(hint)
         raise ValueError("summary() needs the per-sample input shape: call "
                          "model.summary(input_shape=(784,)) or run the model once first.")
