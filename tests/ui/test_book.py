@@ -383,6 +383,21 @@ def test_the_site_reads_from_the_folder_without_a_server(site, browser):
         context.close()
 
 
+# A word of some section heading that its section's text (over 300 characters) and its
+# page title lack, from the loaded search index.
+HEADING_ONLY_WORD = """() => {
+  for (const page of window.BOOK_SEARCH) {
+    for (const [, heading, text] of page.s) {
+      for (const w of heading.toLowerCase().split(/[^a-z]+/)) {
+        if (w.length > 5 && text.length > 300 && !text.toLowerCase().includes(w)
+            && !page.t.toLowerCase().includes(w)) { return w; }
+      }
+    }
+  }
+  return null;
+}"""
+
+
 def test_search_finds_a_section_and_opens_it(site, browser):
     """Type a word: the sections that have it are listed, the chapters first; Enter
     opens the first at its heading, also when pressed before the list caught up with the
@@ -425,6 +440,18 @@ def test_search_finds_a_section_and_opens_it(site, browser):
         page.locator(".book-search-input").fill("qwxzzy")
         page.wait_for_selector(".book-search-none")
         assert "No section" in page.locator(".book-search-panel").inner_text()
+        # a word only in a section's heading: its snippet is the start of the section,
+        # not a window cut from its end
+        page.wait_for_function("() => Array.isArray(window.BOOK_SEARCH)")
+        heading_word = page.evaluate(HEADING_ONLY_WORD)
+        assert heading_word, "no heading has a word its section's text lacks"
+        page.locator(".book-search-input").fill(heading_word)
+        page.wait_for_function(shown_for, arg=heading_word)
+        unmarked = [t for t in page.locator(".book-search-panel li").evaluate_all(
+            "(items) => items.filter((li) => !li.querySelector('.book-search-snippet mark'))"
+            ".map((li) => li.querySelector('.book-search-snippet').textContent)")]
+        assert unmarked, heading_word
+        assert not [t for t in unmarked if t.startswith("…")], (heading_word, unmarked)
     finally:
         context.close()
     assert not problems, problems

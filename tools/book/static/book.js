@@ -111,7 +111,10 @@
 
     function snippet(text, terms) {
       const folded = fold(text);
-      const at = Math.min(...terms.map((t) => folded.indexOf(t)).filter((i) => i >= 0), text.length);
+      // from just before the first word found; from the start when the words are only in
+      // the heading or the page title
+      const found = terms.map((t) => folded.indexOf(t)).filter((i) => i >= 0);
+      const at = found.length ? Math.min(...found) : 0;
       const start = Math.max(0, at - 60);
       let piece = (start ? "…" : "") + text.slice(start, start + 170) + (start + 170 < text.length ? "…" : "");
       piece = escape(piece);
