@@ -447,9 +447,9 @@ def test_search_finds_a_section_and_opens_it(site, browser):
         assert heading_word, "no heading has a word its section's text lacks"
         page.locator(".book-search-input").fill(heading_word)
         page.wait_for_function(shown_for, arg=heading_word)
-        unmarked = [t for t in page.locator(".book-search-panel li").evaluate_all(
+        unmarked = page.locator(".book-search-panel li").evaluate_all(
             "(items) => items.filter((li) => !li.querySelector('.book-search-snippet mark'))"
-            ".map((li) => li.querySelector('.book-search-snippet').textContent)")]
+            ".map((li) => li.querySelector('.book-search-snippet').textContent)")
         assert unmarked, heading_word
         assert not [t for t in unmarked if t.startswith("…")], (heading_word, unmarked)
     finally:
