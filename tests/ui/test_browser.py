@@ -369,14 +369,17 @@ def server_tracebacks(log_path, since):
     return [chunk for chunk in text.split("\n\n") if "Traceback" in chunk]
 
 
-def settle(page, path, view_id, before):
+def settle(page, path, view_id, before, steady=True):
     """Wait until the view shows something other than ``before`` and the kernel is idle;
-    return the new signature, or None when nothing changed within MOVE_TIMEOUT."""
+    return the new signature, or None when nothing changed within MOVE_TIMEOUT. With
+    ``steady=False`` the first change will do (a playing animation never holds still)."""
     deadline = time.time() + MOVE_TIMEOUT
     last = None
     while time.time() < deadline:
         page.wait_for_timeout(150)
         now = signature(page, view_id)
+        if now != before and not steady:
+            return now
         idle = page.evaluate("p => window.uitest.state(p).status === 'idle'", path)
         if now != before and idle and now == last:
             return now
@@ -495,10 +498,11 @@ class Mover:
     def disabled(self, info):
         return self.control(info).evaluate("el => window.uitest.disabled(el)")
 
-    def expect_change(self, info, what, before, action, log=True):
-        """Do ``action``; the view must show something else. Returns the new signature."""
+    def expect_change(self, info, what, before, action, log=True, steady=True):
+        """Do ``action``; the view must show something else. Returns the new signature
+        (with ``steady=False``, the first that differs: see :func:`settle`)."""
         action()
-        after = settle(self.page, self.path, info["view"], before)
+        after = settle(self.page, self.path, info["view"], before, steady)
         name = f"{info['title']} · {info['name']} ({info['kind']})"
         if after is None:
             self.failures.append(f"{name}: {what} did not change what the view shows")
@@ -554,9 +558,9 @@ class Mover:
             picture = upload_picture(self.tmp_dir)
             self.expect_change(info, "uploaded a picture", sig,
                                partial(choose_file, page, control, picture))
-        elif kind == "play":   # play, then pause (its second button) once a frame showed
+        elif kind == "play":   # play, then pause (its second button) at the first new frame
             self.expect_change(info, "pressed play", sig,
-                               control.locator("button").first.click)
+                               control.locator("button").first.click, steady=False)
             control.locator("button").nth(1).click()
             settle(page, self.path, info["view"], None)
         elif kind == "button":
