@@ -208,3 +208,26 @@ def report(title, samples, baseline, threads, faults=None):
         if faults and name in faults:
             line += f"   {faults[name]:6.0f} page faults/call"
         print(line)
+
+
+THREAD_WORDS = {1: "one thread", 2: "two threads"}
+
+
+def against_torch(samples, threads, target=None, target_threads=1, name="nnlib"):
+    """Print ``name / PyTorch: 0.93x`` and return the ratio; with a ``target`` (the
+    largest ratio an issue allows) add "met" or "MISSED" when the run has the thread
+    count the target is set for, "N/A" otherwise. Returns None, printing nothing, when
+    PyTorch was not among the candidates (the script says how to install it once)."""
+    torch_name = next((k for k in samples if k.startswith("PyTorch")), None)
+    if torch_name is None:
+        return None
+    value = ratio(samples, name, torch_name)
+    goal = ""
+    if target is not None:
+        verdict = ("met" if value <= target else "MISSED") if threads == target_threads \
+            else "N/A"
+        where = THREAD_WORDS.get(target_threads, f"{target_threads} threads")
+        goal = f"   (target at {where}: <= {target}x, {verdict})"
+    print(f"  {name} / PyTorch CPU: {value:.2f}x{goal}")
+    return value
+

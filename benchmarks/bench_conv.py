@@ -12,7 +12,7 @@ for the layer benchmarks; parameter gradients only for the training step and epo
 Naive loops are timed on a batch of 2 and scaled to the batch of 64 (they take seconds).
 """
 
-from _timing import compare, load_torch, parse_threads, ratio, report, time_block
+from _timing import against_torch, compare, load_torch, parse_threads, report, time_block
 
 args = parse_threads(__doc__)
 
@@ -210,13 +210,8 @@ def cnn_epoch_candidates(torch, n=4000):
     return candidates
 
 
-def print_ratio(samples, name="nnlib", target=None):
-    if "PyTorch CPU" in samples:
-        value = ratio(samples, name, "PyTorch CPU")
-        goal = "" if target is None else (
-            f"   (target at one thread: <= {target}x, "
-            f"{'met' if value <= target else 'MISSED'}{'' if args.threads == 1 else ' -- N/A'})")
-        print(f"  {name} / PyTorch CPU: {value:.2f}x{goal}")
+def print_ratio(samples, target=None):
+    against_torch(samples, args.threads, target=target, target_threads=1)
 
 
 def main():

@@ -11,7 +11,7 @@ All three compute the same things: the loss value and the parameter gradients, n
 gradient with respect to the input images.
 """
 
-from _timing import compare, load_torch, parse_threads, ratio, report
+from _timing import against_torch, compare, load_torch, parse_threads, report
 
 args = parse_threads(__doc__)
 
@@ -107,15 +107,9 @@ def main():
     samples = compare(candidates, iterations, 3 if args.quick else args.repeats)
     report("MLP 784-256-128-10 train step, batch 128, float32", samples, "plain NumPy",
            args.threads)
-    if torch is not None:
-        torch_name = next(k for k in samples if k.startswith("PyTorch"))
-        value = ratio(samples, "nnlib", torch_name)
-        goal = (f"   (target at two threads: <= 0.7x, {'met' if value <= 0.7 else 'MISSED'})"
-                if args.threads == 2 else "")
-        print(f"  nnlib / PyTorch: {value:.2f}x{goal}")
-    else:
+    if torch is None:
         print("  PyTorch not installed: pip install torch to compare against it.")
-
+    against_torch(samples, args.threads, target=0.7, target_threads=2)
 
 if __name__ == "__main__":
     main()

@@ -15,7 +15,7 @@ Target (issue 21, with the CPU's own BLAS kernels, at one thread): nnlib within 
 PyTorch CPU.
 """
 
-from _timing import compare, load_torch, parse_threads, ratio, report
+from _timing import against_torch, compare, load_torch, parse_threads, report
 
 args = parse_threads(__doc__)
 
@@ -163,15 +163,9 @@ def main():
     samples = compare(candidates, iterations, 3 if args.quick else args.repeats, faults)
     report(f"Transformer block forward + backward, (N, T, D) = ({N}, {T}, {D}), {HEADS} heads, "
            f"causal, float32", samples, "plain NumPy", args.threads, faults)
-    if torch is not None:
-        torch_name = next(k for k in samples if k.startswith("PyTorch"))
-        value = ratio(samples, "nnlib", torch_name)
-        goal = (f"   (target at one thread: <= 1.5x, {'met' if value <= 1.5 else 'MISSED'})"
-                if args.threads == 1 else "")
-        print(f"  nnlib / PyTorch: {value:.2f}x{goal}")
-    else:
+    if torch is None:
         print("  PyTorch not installed: pip install torch to compare against it.")
-
+    against_torch(samples, args.threads, target=1.5, target_threads=1)
 
 if __name__ == "__main__":
     main()

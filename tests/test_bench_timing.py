@@ -61,3 +61,20 @@ def test_the_report_names_the_blas_kernel(capsys):
     _timing.report("title", {"a": [1.0], "b": [2.0]}, "b", 1)
     out = capsys.readouterr().out
     assert "BLAS kernel: " in out and "malloc: " in out
+
+
+def test_against_torch_says_met_missed_or_not_applicable(capsys):
+    """The verdict line every script prints: the paired ratio to PyTorch, judged only at
+    the thread count the target is set for; nothing when PyTorch was not in the run."""
+    samples = {"nnlib": [1.0, 1.2, 0.9], "PyTorch 2.x CPU": [1.0, 1.0, 1.0]}
+    assert _timing.against_torch(samples, 1, target=1.1) == pytest.approx(1.0)
+    assert "nnlib / PyTorch CPU: 1.00x   (target at one thread: <= 1.1x, met)" \
+        in capsys.readouterr().out
+    assert _timing.against_torch(samples, 2, target=0.7, target_threads=2) == pytest.approx(1.0)
+    assert "(target at two threads: <= 0.7x, MISSED)" in capsys.readouterr().out
+    _timing.against_torch(samples, 2, target=1.1, target_threads=1)
+    assert "(target at one thread: <= 1.1x, N/A)" in capsys.readouterr().out
+    _timing.against_torch(samples, 1)
+    assert capsys.readouterr().out.strip() == "nnlib / PyTorch CPU: 1.00x"
+    assert _timing.against_torch({"nnlib": [1.0]}, 1, target=1.1) is None
+    assert capsys.readouterr().out == ""
