@@ -5,6 +5,7 @@ the checker has one)."""
 import numpy as np
 import pytest
 from scipy import signal, special
+from test_checks_attention import CASES as ATTENTION_CASES  # chapter 13's own meta-tests
 from test_checks_autograd import CASES as AUTOGRAD_CASES  # chapter 14's own meta-tests
 
 from nnlib.checks import EXERCISES, check
@@ -453,21 +454,23 @@ CASES = {
 
 
 def test_every_exercise_id_has_meta_tests():
-    from test_checks_attention import CASES as ATTENTION_CASES  # chapter 13's
-
     assert set(CASES) | set(ATTENTION_CASES) | set(AUTOGRAD_CASES) == set(EXERCISES)
     assert len(CASES) == 44
     assert len(EXERCISES) == len(CASES) + len(ATTENTION_CASES) + len(AUTOGRAD_CASES)
 
 
-@pytest.mark.parametrize("exercise_id", CASES)
+#: Every chapter's cases: chapters 01-11 here, 13 and 14 in their own files.
+ALL_CASES = {**CASES, **ATTENTION_CASES, **AUTOGRAD_CASES}
+
+
+@pytest.mark.parametrize("exercise_id", ALL_CASES)
 def test_reference_solution_passes(exercise_id):
-    result = run_check(exercise_id, CASES[exercise_id][0])
+    result = run_check(exercise_id, ALL_CASES[exercise_id][0])
     assert result.passed, result.message
     assert result.message.startswith(f"✓ {exercise_id}: passed (")
 
 
-@pytest.mark.parametrize("exercise_id", CASES)
+@pytest.mark.parametrize("exercise_id", ALL_CASES)
 def test_stub_reads_not_attempted(exercise_id):
     def stub(*args, **kwargs):
         raise NotImplementedError
