@@ -297,3 +297,51 @@ def test_simple_conv2d_backward_matches_central_differences(rng):
         < 1e-7
     assert rel_error(db, numerical_gradient(lambda v: C.conv2d(x, W, v, 2, "same"), b, dout)) \
         < 1e-7
+
+
+@pytest.mark.parametrize("n, per_image, rows, itemsize, expected", [
+    (64, 224, 88, 4, 32),     # conv 8->16 "same", 14x14: two images (157 KiB) per block
+    (64, 168, 88, 4, 16),     # conv 8->16 "valid": four images per block
+    (64, 840, 17, 4, 16),     # conv 1->8 "same", 28x28: four images per block
+    (37, 224, 88, 4, 37),     # a prime batch: one image per block
+    (5, 10, 2, 8, 1),         # everything fits: one block
+    (3, 10**6, 88, 4, 3),     # one image is over the budget: still whole images
+])
+def test_block_count_cuts_whole_images_into_the_fewest_blocks_that_fit(n, per_image, rows,
+                                                                        itemsize, expected):
+    count = CF.block_count(n, per_image, rows, itemsize)
+    assert count == expected and n % count == 0
+    images = n // count
+    assert images == 1 or images * per_image * rows * itemsize <= CF.BLOCK_BYTES
+    fewer = [d for d in range(1, count) if n % d == 0]      # any fewer blocks are too big
+    assert all((n // d) * per_image * rows * itemsize > CF.BLOCK_BYTES for d in fewer)
+
+
+def test_blocks_are_views_of_whole_column_runs(rng):
+    a = rng.standard_normal((3, 12 + 4))[:, :12]             # padded rows, as the workspaces
+    view = CF.blocks(a, 4)
+    assert view.shape == (4, 3, 3) and np.shares_memory(view, a)
+    np.testing.assert_array_equal(view[2], a[:, 6:9])
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(2, 6), c=st.integers(1, 3), f=st.integers(1, 3), h=st.integers(3, 7),
+       w=st.integers(3, 7), kh=st.integers(1, 3), stride=st.integers(1, 2),
+       padding=st.sampled_from(["valid", "same", 1]), seed=st.integers(0, 2**16))
+def test_blocked_gemms_give_the_unblocked_results(n, c, f, h, w, kh, stride, padding, seed):
+    """With a budget so small that every image is its own block, forward, dx and dW
+    still equal the readable kernels (the random shapes above fit in one block)."""
+    rng = np.random.default_rng(seed)
+    x, W, b = rng.standard_normal((n, c, h, w)), rng.standard_normal((f, c, kh, kh)), \
+        rng.standard_normal(f)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(CF, "BLOCK_BYTES", 1)
+        assert CF.block_count(n, 1, 1, 8) == n
+        fast, cols = CF.conv2d_forward(x, W, b, stride, padding, {})
+        dout = rng.standard_normal(fast.shape)
+        grads_fast = CF.conv2d_backward(dout, x.shape, cols, W, stride, padding, {},
+                                        reuse_cols=True)
+    np.testing.assert_allclose(fast, C.conv2d(x, W, b, stride, padding), atol=1e-10)
+    for g_fast, g_simple in zip(grads_fast, C.conv2d_backward(dout, x, W, stride, padding),
+                                strict=True):
+        np.testing.assert_allclose(g_fast, g_simple, atol=1e-10)

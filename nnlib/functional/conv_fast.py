@@ -14,6 +14,9 @@ the speed tricks kept out of the teaching code:
 - **Padded GEMM rows** (:func:`row_length`): rows never a multiple of 4 KiB apart.
 - **Column-buffer reuse** (``reuse_cols`` in :func:`conv2d_backward`): the dx GEMM
   writes over the columns, dead once dW is computed.
+- **Blocked GEMMs** (:func:`blocks`): each of the three products runs as a stack of
+  products over groups of whole images, a few hundred columns each, instead of one
+  product over all ``N H_out width`` columns.
 
 Measured effects are in benchmarks/README.md.
 """
@@ -24,7 +27,8 @@ import numpy as np
 
 from .conv import output_size, pad_amounts
 
-__all__ = ["columns", "as_matrix", "row_length", "conv2d_forward", "conv2d_backward"]
+__all__ = ["columns", "as_matrix", "row_length", "block_count", "blocks", "conv2d_forward",
+           "conv2d_backward"]
 
 
 def _gather_windows(xpad, kh, kw, stride, cols):
@@ -88,6 +92,35 @@ def _matrix(workspace, name, rows, cols, dtype):
     return buf[:, :cols]
 
 
+# The three GEMMs of a convolution are short and very wide: (F, C kh kw) times
+# (C kh kw, N H_out width), with N H_out width in the tens of thousands. OpenBLAS ran them
+# at 15-75 GFLOP/s at one thread; cut into a stack of products over a few images at a
+# time (blocks of about 256 KiB of operands, which stay in the core's cache) the same
+# products took 1.3-5x less time (conv 8->16 "same" on 64 images of 14x14: forward 548 ->
+# 351 us, dx 914 -> 385 us, dW 554 -> 362 us; conv 1->8 on 28x28: dW 458 -> 90 us). The
+# blocks are views: nothing is copied, and forward and dx give the same bits as before
+# (dW's sum over images is done in another order: it agrees to rounding).
+
+BLOCK_BYTES = 256 * 1024
+
+
+def block_count(n, per_image, rows, itemsize):
+    """How many blocks to cut ``n`` images' columns into: the fewest whose operands
+    (``rows`` rows of ``per_image`` columns per image) fit in :data:`BLOCK_BYTES`, with
+    each block a whole number of images (so the count divides ``n``)."""
+    most = max(1, BLOCK_BYTES // max(1, rows * per_image * itemsize))  # images per block
+    per_block = max(g for g in range(1, min(most, n) + 1) if n % g == 0)
+    return n // per_block
+
+
+def blocks(a, count):
+    """(rows, L) as a stack of ``count`` (rows, L / count) column blocks: a view."""
+    rows, length = a.shape
+    view = a.reshape(rows, count, length // count).transpose(1, 0, 2)
+    assert np.may_share_memory(view, a), "blocks() must not copy"
+    return view
+
+
 def _padded_shape(x_shape, kh, kw, stride, padding):
     n, c, h, w = x_shape
     (top, bottom), (left, right) = (pad_amounts(h, kh, stride, padding),
@@ -148,7 +181,9 @@ def conv2d_forward(x, W, b, stride=1, padding="valid", workspace=None):
     w_out = output_size(_padded_shape(x.shape, kh, kw, stride, padding)[0][3], kw, stride)
     dtype, length = np.result_type(W, cols), n * h_out * width
     out = np.empty((f, row_length(length, dtype.itemsize)), dtype)[:, :length]  # fresh
-    np.matmul(W.reshape(f, -1), as_matrix(cols), out=out)            # (F, N Ho width)
+    count = block_count(n, h_out * width, f + c * kh * kw, dtype.itemsize)
+    np.matmul(W.reshape(f, -1), blocks(as_matrix(cols), count),
+              out=blocks(out, count))                                # (F, N Ho width)
     out += b[:, None]
     return out.reshape(f, n, h_out, width)[..., :w_out].transpose(1, 0, 2, 3), cols
 
@@ -188,10 +223,12 @@ def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace
     # (width = Wp > W_out) stay zero: the dropped outputs get zero gradient
     dout2 = _matrix(workspace, "dout", f, n * h_out * width, dout.dtype)
     dout2.reshape(f, n, h_out, width)[..., :dout.shape[3]] = dout.transpose(1, 0, 2, 3)
-    # dW^T = cols @ dout2^T: measured ~1.7x faster in OpenBLAS than dout2 @ cols^T for
-    # these long, thin operands; the (C kh kw, F) result is tiny to transpose.
+    # dW^T = cols @ dout2^T, summed over blocks of images (see block_count); the
+    # (C kh kw, F) result is tiny to transpose.
     cols2 = as_matrix(cols)                                          # (C kh kw, N Ho width)
-    dW = (cols2 @ dout2.T).T.reshape(W.shape)                         # (F, C, kh, kw)
+    count = block_count(n, h_out * width, f + c * kh * kw, dout2.dtype.itemsize)
+    dW = np.matmul(blocks(cols2, count), blocks(dout2, count).transpose(0, 2, 1)).sum(axis=0)
+    dW = dW.T.reshape(W.shape)                                       # (F, C, kh, kw)
     db = dout2.sum(axis=1)
     if not input_grad:
         return None, dW, db
@@ -199,7 +236,7 @@ def conv2d_backward(dout, x_shape, cols, W, stride=1, padding="valid", workspace
         dcols2 = cols2
     else:
         dcols2 = _matrix(workspace, "dcols", *cols2.shape, dout.dtype)
-    np.matmul(W.reshape(f, -1).T, dout2, out=dcols2)
+    np.matmul(W.reshape(f, -1).T, blocks(dout2, count), out=blocks(dcols2, count))
     dcols = dcols2.reshape(cols.shape)
     (_, _, hp, wp), top, left = _padded_shape(x_shape, kh, kw, stride, padding)
     if stride == 1:
