@@ -317,6 +317,15 @@ def test_block_count_cuts_whole_images_into_the_fewest_blocks_that_fit(n, per_im
     assert all((n // d) * per_image * rows * itemsize > CF.BLOCK_BYTES for d in fewer)
 
 
+def test_an_empty_batch_still_runs_forward_and_backward():
+    layer = nl.Conv2D(2, 3, 3, rng=0)
+    assert CF.block_count(0, 9, 5, 4) == 1
+    y = layer.forward(np.zeros((0, 2, 5, 5), np.float32))
+    assert y.shape == (0, 3, 3, 3)
+    assert layer.backward(np.zeros(y.shape, np.float32)).shape == (0, 2, 5, 5)
+    assert not layer.W.grad.any()
+
+
 def test_blocks_are_views_of_whole_column_runs(rng):
     a = rng.standard_normal((3, 12 + 4))[:, :12]             # padded rows, as the workspaces
     view = CF.blocks(a, 4)

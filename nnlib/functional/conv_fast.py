@@ -107,7 +107,10 @@ BLOCK_BYTES = 256 * 1024
 def block_count(n, per_image, rows, itemsize):
     """How many blocks to cut ``n`` images' columns into: the fewest whose operands
     (``rows`` rows of ``per_image`` columns per image) fit in :data:`BLOCK_BYTES`, with
-    each block a whole number of images (so the count divides ``n``)."""
+    each block a whole number of images (so the count divides ``n``). An empty batch
+    is one (empty) block."""
+    if n < 1:
+        return 1
     most = max(1, BLOCK_BYTES // max(1, rows * per_image * itemsize))  # images per block
     per_block = max(g for g in range(1, min(most, n) + 1) if n % g == 0)
     return n // per_block
@@ -117,7 +120,7 @@ def blocks(a, count):
     """(rows, L) as a stack of ``count`` (rows, L / count) column blocks: a view."""
     rows, length = a.shape
     view = a.reshape(rows, count, length // count).transpose(1, 0, 2)
-    assert np.may_share_memory(view, a), "blocks() must not copy"
+    assert view.size == 0 or np.may_share_memory(view, a), "blocks() must not copy"
     return view
 
 
