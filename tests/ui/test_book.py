@@ -452,6 +452,14 @@ def test_search_finds_a_section_and_opens_it(site, browser):
             ".map((li) => li.querySelector('.book-search-snippet').textContent)")
         assert unmarked, heading_word
         assert not [t for t in unmarked if t.startswith("…")], (heading_word, unmarked)
+        # Escape right after a key: the box empties and the panel closes, and the search
+        # that key had scheduled does not open it again
+        page.locator(".book-search-input").press("s")
+        page.keyboard.press("Escape")
+        page.wait_for_timeout(400)
+        assert page.locator(".book-search-input").input_value() == ""
+        assert page.locator(".book-search-panel").is_hidden()
+        assert page.locator(".book-search-panel li").count() == 0
     finally:
         context.close()
     assert not problems, problems

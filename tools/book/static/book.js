@@ -203,7 +203,7 @@
         };
         if (panel.dataset.query === input.value) { open(); } else { run().then(open); }
       } else if (event.key === "Escape") {
-        input.value = ""; panel.hidden = true; panel.innerHTML = ""; panel.dataset.query = ""; input.blur();
+        input.value = ""; run(); input.blur();   // an empty query hides and clears the panel
       }
     });
     document.addEventListener("keydown", (event) => {
