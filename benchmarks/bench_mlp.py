@@ -111,5 +111,6 @@ def main():
         print("  PyTorch not installed: pip install torch to compare against it.")
     against_torch(samples, args.threads, target=0.7, target_threads=2)
 
+
 if __name__ == "__main__":
     main()

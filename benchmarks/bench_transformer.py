@@ -167,5 +167,6 @@ def main():
         print("  PyTorch not installed: pip install torch to compare against it.")
     against_torch(samples, args.threads, target=1.5, target_threads=1)
 
+
 if __name__ == "__main__":
     main()
