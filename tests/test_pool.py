@@ -22,6 +22,39 @@ def test_fast_equals_naive(h, w, size, stride, seed):
     np.testing.assert_allclose(P.avgpool_forward(x, size, stride), P.avgpool_naive(x, size, stride))
 
 
+def _maxpool_backward_loops(dout, x, size, stride):
+    """Each window's gradient to its first maximum in row-major order, one window at a
+    time (overlapping windows add up)."""
+    dx = np.zeros_like(x)
+    for n, c, i, j in np.ndindex(dout.shape):
+        window = x[n, c, i * stride:i * stride + size, j * stride:j * stride + size]
+        di, dj = np.unravel_index(np.argmax(window), window.shape)  # argmax: first max
+        dx[n, c, i * stride + di, j * stride + dj] += dout[n, c, i, j]
+    return dx
+
+
+@settings(max_examples=60, deadline=None)
+@given(h=st.integers(2, 9), w=st.integers(2, 9), size=st.integers(1, 3), stride=st.integers(1, 3),
+       seed=st.integers(0, 2**16), ties=st.booleans(), layout=st.sampled_from(["C", "F", "CNHW"]))
+def test_max_pool_backward_equals_loops(h, w, size, stride, seed, ties, layout):
+    """Random windows, with many ties when the values are small integers, and inputs laid
+    out as C or Fortran order or channel-major (how a convolution's output comes)."""
+    if size > min(h, w):
+        return
+    rng = np.random.default_rng(seed)
+    x = rng.integers(0, 3, (2, 3, h, w)) if ties else rng.standard_normal((2, 3, h, w))
+    if layout == "F":
+        x = np.asfortranarray(x)
+    elif layout == "CNHW":
+        x = np.ascontiguousarray(x.transpose(1, 0, 2, 3)).transpose(1, 0, 2, 3)
+    x = x.astype(np.float32)
+    out = P.maxpool_forward(x, size, stride)
+    # whole numbers: overlapping windows' sums are exact in any order
+    dout = (rng.integers(1, 10, out.shape) * rng.choice([-1, 1], out.shape)).astype(np.float32)
+    np.testing.assert_array_equal(P.maxpool_backward(dout, x, out, size, stride),
+                                  _maxpool_backward_loops(dout, x, size, stride))
+
+
 def test_floor_output_size_as_pytorch():
     x = np.arange(49, dtype=np.float32).reshape(1, 1, 7, 7)
     out = nl.MaxPool2D(2).forward(x)

@@ -8,9 +8,12 @@ no window reaches are ignored (7 x 7 with pool 2 gives 3 x 3) and get zero gradi
 
 Both forwards take the k x k strided views ``x[:, :, di::stride, dj::stride]`` (cropped
 to the output size) and combine them elementwise: ``np.maximum`` over strided views is
-about 35x faster than ``reshape(...).max(axis=(3, 5))``. Max-pool backward sends each
-window's gradient to exactly one element, the first maximum in row-major order (as
-PyTorch), also when values tie; a mask ``x == max`` would hand it to every tied element.
+about 35x faster than ``reshape(...).max(axis=(3, 5))``. Max-pooling goes in two steps,
+over the k rows of each window first (whole image rows at a time, which NumPy streams
+faster than every-other-element views), then over the k columns: 20% faster, and max
+gives the same result in any order. Max-pool backward sends each window's gradient to
+exactly one element, the first maximum in row-major order (as PyTorch), also when values
+tie; a mask ``x == max`` would hand it to every tied element.
 """
 
 from __future__ import annotations
@@ -52,10 +55,16 @@ def maxpool_forward(x, size, stride):
     -------
     ndarray of shape (N, C, H_out, W_out), H_out = floor((H - size) / stride) + 1
     """
-    slices = _window_slices(x.shape, size, stride)
-    out = x[next(slices)].copy()
-    for index in slices:
-        np.maximum(out, x[index], out=out)
+    h_out = output_size(x.shape[2], size, stride)
+    w_out = output_size(x.shape[3], size, stride)
+    rows = [x[:, :, di:di + stride * (h_out - 1) + 1:stride] for di in range(size)]
+    best_row = rows[0].copy()                      # (N, C, H_out, W): max over window rows
+    for row in rows[1:]:
+        np.maximum(best_row, row, out=best_row)
+    cols = [best_row[..., dj:dj + stride * (w_out - 1) + 1:stride] for dj in range(size)]
+    out = cols[0].copy()                           # (N, C, H_out, W_out): then over columns
+    for col in cols[1:]:
+        np.maximum(out, col, out=out)
     return out
 
 
@@ -76,15 +85,26 @@ def maxpool_backward(dout, x, out, size, stride):
     # When windows tile the input, every pixel is written exactly once: no zero fill.
     dx = np.empty_like(x) if exact else np.zeros_like(x)
     unclaimed = np.ones(out.shape, dtype=bool)  # windows whose max is not yet found
-    for index in _window_slices(x.shape, size, stride):
-        hit = x[index] == out
-        hit &= unclaimed
-        unclaimed &= ~hit
-        if exact:
-            dx[index] = dout * hit
-        else:
-            dx[index] += dout * hit  # overlapping windows add up
+    hit = np.empty(out.shape, dtype=bool)
+    offsets = list(_window_slices(x.shape, size, stride))
+    for index in offsets[:-1]:
+        np.equal(x[index], out, out=hit)
+        hit &= unclaimed   # the first maximum of its window
+        unclaimed ^= hit   # (hit is inside unclaimed: this clears the windows just found)
+        _send(dout, hit, dx, index, exact)
+    # A window not claimed by now has its maximum at the last offset (a window with a NaN
+    # would have none: it sends its gradient there too, where a NaN loss stops training)
+    _send(dout, unclaimed, dx, offsets[-1], exact)
     return dx
+
+
+def _send(dout, hit, dx, index, exact):
+    """dx[index] gets dout where ``hit``, 0 elsewhere (added to it, for overlapping
+    windows)."""
+    if exact:
+        np.multiply(dout, hit, out=dx[index])
+    else:
+        dx[index] += dout * hit  # overlapping windows add up
 
 
 def avgpool_forward(x, size, stride):
