@@ -17,6 +17,7 @@ the speed tricks kept out of the teaching code:
 - **Blocked GEMMs** (:func:`blocks`): each of the three products runs as a stack of
   products over groups of whole images, a few hundred columns each, instead of one
   product over all ``N H_out width`` columns.
+- **Row sums by BLAS** (:func:`_ones`): db is ``dout2 @ ones``, a matrix-vector product.
 
 Measured effects are in benchmarks/README.md.
 """
