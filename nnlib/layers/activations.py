@@ -20,13 +20,32 @@ from .base import Layer
 __all__ = ["ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Pointwise"]
 
 
+def _relu_fast(x):
+    """``A.relu(x)``, the same values and memory layout, about 1.6x faster on large
+    arrays. ``np.maximum(x, 0)`` runs NumPy's element-by-element loop when one operand is
+    a scalar (150 us for 400k floats here, 53 us against an array), and after a Conv2D
+    ``x`` is a strided view. So: copy ``x`` into a compact array, view it in memory order
+    as rows, and take the maximum in place against one row of zeros (the vectorised
+    loop)."""
+    if x.ndim == 0 or x.size == 0:
+        return A.relu(x)
+    y = np.empty_like(x)  # compact, its axes in memory in the order of x's
+    np.copyto(y, x)
+    flat = y.ravel(order="K")
+    if not np.may_share_memory(flat, y):  # not a view: keep the plain road
+        return A.relu(x)
+    rows = flat.reshape(x.shape[int(np.argmax(np.abs(x.strides)))], -1)
+    np.maximum(rows, np.zeros(rows.shape[1], y.dtype), out=rows)
+    return y
+
+
 class ReLU(Layer):
     """max(0, x). Backward reuses the stored output y: dx = dout where y > 0, else 0
     (y > 0 exactly where x > 0)."""
 
     def forward(self, x):
         self._check_input(x, ndim=None, expected=None)
-        self._y = A.relu(x)
+        self._y = _relu_fast(x)
         return self._y
 
     def backward(self, dout):
