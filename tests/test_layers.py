@@ -280,18 +280,20 @@ def test_every_layer_takes_dtype_and_a_parameter_free_one_insists_on_it(tmp_path
     lambda a: a,                                          # C order
     lambda a: np.asfortranarray(a),
     lambda a: a.transpose(1, 0, 2, 3),                    # channel-major, as after Conv2D
-    lambda a: a[:, :, :, :3],                             # strided view with gaps
+    lambda a: a[:, :, :, :28],                            # strided view with gaps
     lambda a: a[::-1, :, ::2],                            # negative and step strides
+    lambda a: a[:, :, ::-1].transpose(0, 3, 1, 2),        # negative, permuted, compact
     lambda a: a.reshape(-1),                              # 1-D
-    lambda a: a[:, :1].reshape(-1, 1),                    # rows of one element
+    lambda a: a.reshape(-1, 1),                           # rows of one element
+    lambda a: a[:1, :1],                                  # small: the plain road
     lambda a: a[:0],                                      # empty
     lambda a: a[0, 0, 0, 0],                              # 0-d
-], ids=["C", "F", "channel-major", "gaps", "negative-strides", "1-D", "column", "empty",
-        "0-d"])
+], ids=["C", "F", "channel-major", "gaps", "negative-strides", "negative-permuted", "1-D",
+        "column", "small", "empty", "0-d"])
 def test_relu_forward_equals_the_kernel_for_any_layout(make, rng):
     """ReLU's fast forward (copy, then maximum in place against a row of zeros) gives what
     the readable kernel gives, in the same memory layout, and leaves x untouched."""
-    a = rng.standard_normal((3, 4, 5, 6)).astype(np.float32)
+    a = rng.standard_normal((8, 16, 28, 30)).astype(np.float32)  # above the size cut
     a[0, 0, 0, :3] = [np.nan, np.inf, -np.inf]
     x = make(a)
     before = np.array(x, copy=True)

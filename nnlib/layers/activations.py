@@ -21,21 +21,26 @@ __all__ = ["ReLU", "LeakyReLU", "ELU", "GELU", "Sigmoid", "Tanh", "Softmax", "Po
 
 
 def _relu_fast(x):
-    """``A.relu(x)``, the same values and memory layout, about 1.6x faster on large
+    """``A.relu(x)``: the same values and memory layout, 1.2-1.6x faster on large
     arrays. ``np.maximum(x, 0)`` runs NumPy's element-by-element loop when one operand is
-    a scalar (150 us for 400k floats here, 53 us against an array), and after a Conv2D
-    ``x`` is a strided view. So: copy ``x`` into a compact array, view it in memory order
-    as rows, and take the maximum in place against one row of zeros (the vectorised
-    loop)."""
-    if x.ndim == 0 or x.size == 0:
+    a scalar (150 us for 400k floats here, 55 us against an array). So the output's
+    memory is viewed as rows and the maximum taken against one row of zeros, which runs
+    the vectorised loop; a strided x (after a Conv2D, x is) is first copied into the
+    output, in its memory order, and the maximum taken in place."""
+    if x.size < 32768:  # below this, the plain call is as fast
         return A.relu(x)
     y = np.empty_like(x)  # compact, its axes in memory in the order of x's
-    np.copyto(y, x)
-    flat = y.ravel(order="K")
-    if not np.may_share_memory(flat, y):  # not a view: keep the plain road
+    out = y.ravel(order="K")
+    if not np.may_share_memory(out, y):  # not a view: keep the plain road
         return A.relu(x)
-    rows = flat.reshape(x.shape[int(np.argmax(np.abs(x.strides)))], -1)
-    np.maximum(rows, np.zeros(rows.shape[1], y.dtype), out=rows)
+    if x.flags.c_contiguous or x.flags.f_contiguous:
+        src = x.ravel(order="K")  # a view, in the same order as out
+    else:
+        np.copyto(y, x)
+        src = out
+    rows = y.shape[int(np.argmax(y.strides))]
+    np.maximum(src.reshape(rows, -1), np.zeros(out.size // rows, y.dtype),
+               out=out.reshape(rows, -1))
     return y
 
 
