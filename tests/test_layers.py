@@ -291,8 +291,9 @@ def test_every_layer_takes_dtype_and_a_parameter_free_one_insists_on_it(tmp_path
 ], ids=["C", "F", "channel-major", "gaps", "negative-strides", "negative-permuted", "1-D",
         "column", "small", "empty", "0-d"])
 def test_relu_forward_equals_the_kernel_for_any_layout(make, rng):
-    """ReLU's fast forward (copy, then maximum in place against a row of zeros) gives what
-    the readable kernel gives, in the same memory layout, and leaves x untouched."""
+    """ReLU's fast forward (the maximum against a row of zeros, a strided x copied first)
+    gives what the readable kernel gives, in the same memory layout, and leaves x
+    untouched."""
     a = rng.standard_normal((8, 16, 28, 30)).astype(np.float32)  # above the size cut
     a[0, 0, 0, :3] = [np.nan, np.inf, -np.inf]
     x = make(a)

@@ -92,8 +92,9 @@ def maxpool_backward(dout, x, out, size, stride):
         hit &= unclaimed   # the first maximum of its window
         unclaimed ^= hit   # (hit is inside unclaimed: this clears the windows just found)
         _send(dout, hit, dx, index, exact)
-    # A window not claimed by now has its maximum at the last offset (a window with a NaN
-    # would have none: it sends its gradient there too, where a NaN loss stops training)
+    # A window not claimed by now has its maximum at the last offset. (A window holding a
+    # NaN has none; it sends its gradient there too. Such a batch never gets this far:
+    # the NaN reaches the predictions, and the loss refuses them.)
     _send(dout, unclaimed, dx, offsets[-1], exact)
     return dx
 
