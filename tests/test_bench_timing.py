@@ -31,6 +31,15 @@ def test_compare_counts_page_faults_per_call():
     assert faults["nothing"] < 8
 
 
+def test_compare_reverses_the_order_every_other_block(monkeypatch):
+    monkeypatch.setattr(_timing.time, "sleep", lambda seconds: None)
+    calls = []
+    candidates = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    _timing.compare(candidates, iterations=1, repeats=3)
+    firsts = [calls[i] for i in range(0, len(calls), 2)]  # a warm-up call + 1 timed each
+    assert firsts == list("abc") + list("cba") + list("abc")
+
+
 def test_ratio_is_the_median_of_paired_block_ratios():
     samples = {"a": [2.0, 3.0, 10.0], "b": [1.0, 1.0, 1.0]}
     assert _timing.ratio(samples, "a", "b") == 3.0
