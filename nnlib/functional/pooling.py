@@ -26,16 +26,19 @@ __all__ = ["maxpool_forward", "maxpool_backward", "avgpool_forward",
            "avgpool_backward", "maxpool_naive", "avgpool_naive"]
 
 
+def _axis_slices(length, size, stride):
+    """For each offset d along one axis of ``length``, the slice that takes element d of
+    every window: ``output_size(length, size, stride)`` elements, ``stride`` apart."""
+    n_out = output_size(length, size, stride)
+    return [slice(d, d + stride * (n_out - 1) + 1, stride) for d in range(size)]
+
+
 def _window_slices(shape, size, stride):
     """For each offset (di, dj) in row-major order, the index that selects that element
     of every window: x[index] has shape (N, C, H_out, W_out)."""
-    h_out = output_size(shape[2], size, stride)
-    w_out = output_size(shape[3], size, stride)
-    for di in range(size):
-        for dj in range(size):
-            yield (slice(None), slice(None),
-                   slice(di, di + stride * (h_out - 1) + 1, stride),
-                   slice(dj, dj + stride * (w_out - 1) + 1, stride))
+    for rows in _axis_slices(shape[2], size, stride):
+        for cols in _axis_slices(shape[3], size, stride):
+            yield (slice(None), slice(None), rows, cols)
 
 
 def _tiles_exactly(shape, size, stride):
@@ -55,13 +58,11 @@ def maxpool_forward(x, size, stride):
     -------
     ndarray of shape (N, C, H_out, W_out), H_out = floor((H - size) / stride) + 1
     """
-    h_out = output_size(x.shape[2], size, stride)
-    w_out = output_size(x.shape[3], size, stride)
-    rows = [x[:, :, di:di + stride * (h_out - 1) + 1:stride] for di in range(size)]
+    rows = [x[:, :, r] for r in _axis_slices(x.shape[2], size, stride)]
     best_row = rows[0].copy()                      # (N, C, H_out, W): max over window rows
     for row in rows[1:]:
         np.maximum(best_row, row, out=best_row)
-    cols = [best_row[..., dj:dj + stride * (w_out - 1) + 1:stride] for dj in range(size)]
+    cols = [best_row[..., c] for c in _axis_slices(x.shape[3], size, stride)]
     out = cols[0].copy()                           # (N, C, H_out, W_out): then over columns
     for col in cols[1:]:
         np.maximum(out, col, out=out)
